@@ -1,0 +1,92 @@
+// Package planner turns SQL text into physical plans: a pre-parse layer for
+// PostgreSQL and DuckDB spellings in front of TiDB's parser, binding against
+// the catalog, a rule-based optimizer over logical plans, physical planning
+// and the cut into fragments, and EXPLAIN rendering. It never touches data.
+package planner
+
+import (
+	"context"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/quarrydb/quarry/catalog"
+	"github.com/quarrydb/quarry/planner/physical"
+)
+
+// Session is the per-connection state planning depends on.
+type Session struct {
+	// DefaultSchema resolves unqualified table names (a source name, or a
+	// source-qualified folder "src.folder"); empty means only in-memory
+	// tables resolve unqualified.
+	DefaultSchema string
+}
+
+// StatementKind classifies a planned statement.
+type StatementKind int
+
+const (
+	StmtQuery           StatementKind = iota // Plan's rows go to the client
+	StmtExplain                              // show Plan (EXPLAIN); with Analyze, run it first
+	StmtCreateTable                          // create in-memory table Table with TableSchema
+	StmtInsert                               // append Plan's rows to Table
+	StmtDropTable                            // drop Table
+	StmtRefreshMetadata                      // ALTER TABLE Table REFRESH METADATA
+	StmtSet                                  // SET / USE: Session already updated by Plan
+	StmtNoop                                 // accepted and ignored (BEGIN, COMMIT, …)
+)
+
+// Parsed is one statement of a SQL text.
+type Parsed struct {
+	Text string // the statement's own text
+	node any    // ast.StmtNode
+}
+
+// Statement is a planned statement.
+type Statement struct {
+	Kind StatementKind
+	Text string
+	Plan *physical.Plan
+	// Analyze is set for EXPLAIN ANALYZE.
+	Analyze bool
+	// Table is the target of DDL / INSERT as a qualified name.
+	Table       []string
+	TableSchema *arrow.Schema
+	IfExists    bool
+	IfNotExists bool
+	// Tag is the command tag a client sees (SELECT, CREATE TABLE, INSERT…).
+	Tag string
+}
+
+// ConstEvaluator evaluates an expression that has no column references and
+// returns its value (Literal.Value form). The planner uses it for constant
+// folding; the coordinator provides it (backed by exec's kernels) so the
+// planner needs no kernels of its own.
+type ConstEvaluator func(e physical.Expr) (any, error)
+
+// Planner plans statements against a catalog.
+type Planner struct {
+	Catalog *catalog.Catalog
+	Eval    ConstEvaluator
+	// Disabled names optimizer rules to skip.
+	Disabled map[string]bool
+	// Parallelism is the number of instances scan fragments run with per
+	// executor (0: GOMAXPROCS).
+	Parallelism int
+}
+
+var _ = context.Background
+
+// ParseAll splits sql into statements and parses each. A syntax error names
+// the position in sql.
+func ParseAll(sql string) ([]*Parsed, error) { return parseAll(sql) }
+
+// Plan binds, optimizes and physically plans one parsed statement. Statements
+// that change the session (SET, USE) update sess.
+func (p *Planner) Plan(ctx context.Context, sess *Session, stmt *Parsed) (*Statement, error) {
+	return p.plan(ctx, sess, stmt)
+}
+
+// Explain renders stmt's plan as text, one operator per line, with the
+// figures from stats (nil for plain EXPLAIN).
+func Explain(stmt *Statement, stats map[int]physical.OperatorStats) string {
+	return explain(stmt, stats)
+}

@@ -1,0 +1,297 @@
+package physical
+
+import (
+	"github.com/apache/arrow-go/v18/arrow"
+)
+
+// Node is a physical plan node. Every node has an ID unique within its Plan
+// (used to report EXPLAIN ANALYZE figures) and an output schema.
+type Node interface {
+	NodeID() int
+	Schema() *arrow.Schema
+	Children() []Node
+}
+
+// Base carries what every node has.
+type Base struct {
+	ID  int
+	Out *arrow.Schema
+}
+
+func (b *Base) NodeID() int           { return b.ID }
+func (b *Base) Schema() *arrow.Schema { return b.Out }
+
+// ScanFile is one Parquet file of a scan and the row groups to read from it
+// (after pruning; nil means none are read, so the planner never emits it).
+type ScanFile struct {
+	Path      string
+	RowGroups []int
+	// PartitionValues holds, for each Hive partition column of the dataset,
+	// the value of this file's folder (Literal.Value form, nil for NULL).
+	PartitionValues []any
+	// Rows is the number of rows in the chosen row groups (for estimates).
+	Rows int64
+}
+
+// ScanColumn is one output column of a scan.
+type ScanColumn struct {
+	Name string
+	// FileColumn is the leaf column index in the Parquet file schema, or -1
+	// for a partition column.
+	FileColumn int
+	// Partition is the index into ScanFile.PartitionValues when FileColumn is
+	// -1.
+	Partition int
+	T         arrow.DataType
+}
+
+// ParquetScan reads columns of row groups of Parquet files. Executors hand
+// out (file, row group) pairs as morsels to their workers, so instances of the
+// scan's fragment on one executor share one queue of splits.
+type ParquetScan struct {
+	Base
+	Table   string // qualified name for EXPLAIN
+	Files   []ScanFile
+	Columns []ScanColumn
+	// Filter, if not nil, is applied to each decoded batch (over Columns);
+	// rows for which it is not true are dropped. Row groups it cannot match
+	// were already pruned by the planner.
+	Filter Expr
+	// Limit, if ≥ 0, lets the scan stop once it produced that many rows in
+	// total (across all instances of this scan on an executor).
+	Limit int64
+	// Pruned counts row groups the planner skipped by statistics (EXPLAIN).
+	Pruned int
+}
+
+// Values produces literal batches: the rows of an in-memory table or the one
+// row of a FROM-less SELECT. Batches belong to the plan; executors retain them
+// while they emit them.
+type Values struct {
+	Base
+	Name    string
+	Batches []arrow.Record
+}
+
+// Filter keeps rows whose Pred is true.
+type Filter struct {
+	Base
+	Input Node
+	Pred  Expr
+}
+
+// Project computes Exprs over each input batch; output column i is Exprs[i].
+type Project struct {
+	Base
+	Input Node
+	Exprs []Expr
+}
+
+// AggMode says which phase a hash aggregate runs.
+type AggMode int
+
+const (
+	// AggSingle consumes raw rows and produces final values.
+	AggSingle AggMode = iota
+	// AggPartial consumes raw rows and produces group keys followed by each
+	// aggregate's StateFields.
+	AggPartial
+	// AggFinal consumes the output of AggPartial (keys, then states) and
+	// produces final values. Its GroupBy are ColRefs to the key columns.
+	AggFinal
+)
+
+func (m AggMode) String() string {
+	return [...]string{"single", "partial", "final"}[m]
+}
+
+// Aggregate function names.
+const (
+	AggCountStar = "count_star"
+	AggCount     = "count"
+	AggSum       = "sum"
+	AggAvg       = "avg"
+	AggMin       = "min"
+	AggMax       = "max"
+)
+
+// AggCall is one aggregate. Arg is nil for count_star. T is the final result
+// type: count → int64; sum(int32|int64) → int64, sum(decimal(p,s)) →
+// decimal(38,s), sum(float64) → float64; avg → float64; min/max → arg type.
+// In AggFinal mode Arg is unused: states are read from the input columns
+// that follow the keys, in order.
+type AggCall struct {
+	Fn       string
+	Arg      Expr
+	Distinct bool // never split into partial/final
+	T        arrow.DataType
+}
+
+// StateFields is the partial state of a: the columns AggPartial emits for
+// it and AggFinal consumes.
+func (a *AggCall) StateFields() []arrow.Field {
+	switch a.Fn {
+	case AggCountStar, AggCount:
+		return []arrow.Field{{Name: a.Fn + "_count", Type: arrow.PrimitiveTypes.Int64, Nullable: false}}
+	case AggAvg:
+		return []arrow.Field{
+			{Name: "avg_sum", Type: AvgSumType(a.Arg.Type()), Nullable: true},
+			{Name: "avg_count", Type: arrow.PrimitiveTypes.Int64, Nullable: false},
+		}
+	default: // sum, min, max
+		return []arrow.Field{{Name: a.Fn + "_state", Type: a.T, Nullable: true}}
+	}
+}
+
+// AvgSumType is the type avg accumulates its sum in for an argument type:
+// decimal(38,s) for decimals, int64 for integers, float64 otherwise.
+func AvgSumType(arg arrow.DataType) arrow.DataType {
+	switch t := arg.(type) {
+	case *arrow.Decimal128Type:
+		return &arrow.Decimal128Type{Precision: 38, Scale: t.Scale}
+	case *arrow.Int32Type, *arrow.Int64Type:
+		return arrow.PrimitiveTypes.Int64
+	}
+	return arrow.PrimitiveTypes.Float64
+}
+
+// HashAggregate groups by GroupBy and computes Aggs. Output: the group keys
+// in order, then one column per aggregate (or its state columns in
+// AggPartial mode). With no GroupBy and AggSingle/AggFinal mode it produces
+// exactly one row, even for empty input. With no Aggs it is DISTINCT.
+type HashAggregate struct {
+	Base
+	Input   Node
+	Mode    AggMode
+	GroupBy []Expr
+	Aggs    []AggCall
+}
+
+// SortKey orders by an input column.
+type SortKey struct {
+	Col        int
+	Desc       bool
+	NullsFirst bool
+}
+
+// Sort orders all input rows by Keys (stable for equal keys).
+type Sort struct {
+	Base
+	Input Node
+	Keys  []SortKey
+}
+
+// TopN is Sort followed by Limit N (after skipping Offset rows), computed
+// with bounded memory.
+type TopN struct {
+	Base
+	Input  Node
+	Keys   []SortKey
+	Offset int64
+	N      int64
+}
+
+// Limit skips Offset rows and then passes at most N rows (N < 0: no limit).
+type Limit struct {
+	Base
+	Input  Node
+	Offset int64
+	N      int64
+}
+
+// Distribution is how a fragment's instances send their output to the
+// consumer fragment.
+type Distribution int
+
+const (
+	// Gather sends every instance's output to the single consumer instance.
+	Gather Distribution = iota
+	// HashPartition sends each row to consumer instance hash(Keys) mod n.
+	HashPartition
+	// Broadcast sends every row to every consumer instance.
+	Broadcast
+	// RoundRobin spreads batches evenly over consumer instances.
+	RoundRobin
+)
+
+func (d Distribution) String() string {
+	return [...]string{"gather", "hash", "broadcast", "round-robin"}[d]
+}
+
+// ExchangeSource is the leaf of a consumer fragment that receives the
+// output of fragment Fragment (its schema is that fragment's root schema).
+type ExchangeSource struct {
+	Base
+	Fragment int
+}
+
+// Fragment is a unit of scheduling: a plan tree whose leaves are scans,
+// values or exchange sources, run as Parallelism instances (0: one per core
+// of each executor it is placed on), sending its output to the fragment
+// Consumer (-1 for the root, whose output goes to the client) by Output.
+type Fragment struct {
+	ID          int
+	Root        Node
+	Parallelism int
+	Consumer    int
+	Output      Distribution
+	OutputKeys  []int // columns hashed when Output is HashPartition
+}
+
+// Plan is a physical plan cut into fragments. Fragments are ordered so that
+// producers come before their consumers; the root fragment is last and runs
+// as one instance.
+type Plan struct {
+	Fragments []*Fragment
+	// Names are the output column names shown to the client (the root
+	// schema's field names may be internal).
+	Names []string
+}
+
+// Root returns the root fragment.
+func (p *Plan) Root() *Fragment { return p.Fragments[len(p.Fragments)-1] }
+
+// Schema is the result schema with client-facing names.
+func (p *Plan) Schema() *arrow.Schema {
+	s := p.Root().Root.Schema()
+	if len(p.Names) == 0 {
+		return s
+	}
+	fields := make([]arrow.Field, s.NumFields())
+	for i := range fields {
+		fields[i] = s.Field(i)
+		fields[i].Name = p.Names[i]
+	}
+	return arrow.NewSchema(fields, nil)
+}
+
+// Walk calls fn for n and every node below it, parents first, stopping at
+// exchange sources.
+func Walk(n Node, fn func(Node)) {
+	fn(n)
+	for _, c := range n.Children() {
+		Walk(c, fn)
+	}
+}
+
+func (*ParquetScan) Children() []Node    { return nil }
+func (*Values) Children() []Node         { return nil }
+func (*ExchangeSource) Children() []Node { return nil }
+func (n *Filter) Children() []Node       { return []Node{n.Input} }
+func (n *Project) Children() []Node      { return []Node{n.Input} }
+func (n *HashAggregate) Children() []Node {
+	return []Node{n.Input}
+}
+func (n *Sort) Children() []Node  { return []Node{n.Input} }
+func (n *TopN) Children() []Node  { return []Node{n.Input} }
+func (n *Limit) Children() []Node { return []Node{n.Input} }
+
+// OperatorStats are what executors measure per node for EXPLAIN ANALYZE,
+// summed over all instances.
+type OperatorStats struct {
+	Rows    int64
+	Batches int64
+	// Nanos is wall time spent inside the operator's Next, children
+	// excluded, summed over instances.
+	Nanos int64
+}
