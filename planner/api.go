@@ -8,6 +8,7 @@ import (
 	"context"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/quarrydb/quarry/catalog"
 	"github.com/quarrydb/quarry/planner/physical"
 )
@@ -37,7 +38,12 @@ const (
 // Parsed is one statement of a SQL text.
 type Parsed struct {
 	Text string // the statement's own text
-	node any    // ast.StmtNode
+	node ast.StmtNode
+	// err is a syntax error, reported when the statement is planned so
+	// that the statements before it still run.
+	err     error
+	derived map[string][][]string
+	refresh []string // ALTER TABLE … REFRESH METADATA target
 }
 
 // Statement is a planned statement.
@@ -54,6 +60,10 @@ type Statement struct {
 	IfNotExists bool
 	// Tag is the command tag a client sees (SELECT, CREATE TABLE, INSERT…).
 	Tag string
+	// Rules counts the optimizer rules that fired while planning.
+	Rules map[string]int
+	// Logical is the optimized logical plan as text (for tests and EXPLAIN).
+	Logical string
 }
 
 // ConstEvaluator evaluates an expression that has no column references and
@@ -72,8 +82,6 @@ type Planner struct {
 	// executor (0: GOMAXPROCS).
 	Parallelism int
 }
-
-var _ = context.Background
 
 // ParseAll splits sql into statements and parses each. A syntax error names
 // the position in sql.

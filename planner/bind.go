@@ -1,0 +1,1100 @@
+package planner
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/mysql"
+	"github.com/pingcap/tidb/pkg/parser/opcode"
+	"github.com/pingcap/tidb/pkg/parser/test_driver"
+	"github.com/quarrydb/quarry/catalog"
+	"github.com/quarrydb/quarry/catalog/sqlerr"
+	"github.com/quarrydb/quarry/planner/physical"
+)
+
+// nameSep joins the parts of a name with three or more parts, which the
+// pre-parse layer folds into one identifier for TiDB's two-part grammar.
+const nameSep = "\x1f"
+
+// binder turns one statement's AST into a logical plan.
+type binder struct {
+	ctx     context.Context
+	p       *Planner
+	sess    *Session
+	text    string // statement text, for positions and names
+	derived map[string][][]string
+	nextID  ColumnID
+}
+
+// scope is what a name can resolve to in an expression.
+type scope struct {
+	cols []Column
+}
+
+func (b *binder) newColumn(name, table string, t arrow.DataType) Column {
+	b.nextID++
+	return Column{ID: b.nextID, Name: name, Table: table, T: t}
+}
+
+// pos converts a TiDB node offset (0-based) to a 1-based position.
+func pos(n ast.Node) int {
+	if n == nil {
+		return 0
+	}
+	return n.OriginTextPosition() + 1
+}
+
+// bindQuery binds a SELECT and returns its plan and output names.
+func (b *binder) bindQuery(n ast.ResultSetNode) (LNode, []string, error) {
+	switch n := n.(type) {
+	case *ast.SelectStmt:
+		return b.bindSelect(n)
+	case *ast.SetOprStmt:
+		return nil, nil, sqlerr.New(sqlerr.FeatureNotSupported, "UNION, INTERSECT and EXCEPT are not supported yet")
+	}
+	return nil, nil, sqlerr.New(sqlerr.FeatureNotSupported, "unsupported query %T", n)
+}
+
+func (b *binder) bindFrom(n ast.ResultSetNode) (LNode, *scope, error) {
+	switch n := n.(type) {
+	case *ast.Join:
+		if n.Right != nil {
+			return nil, nil, sqlerr.At(sqlerr.FeatureNotSupported, pos(n), "joins are not supported yet")
+		}
+		return b.bindFrom(n.Left)
+	case *ast.TableSource:
+		switch src := n.Source.(type) {
+		case *ast.TableName:
+			return b.bindTable(src, n.AsName.O)
+		case *ast.SelectStmt, *ast.SetOprStmt:
+			if n.AsName.O == "" {
+				return nil, nil, sqlerr.New(sqlerr.SyntaxError, "subquery in FROM must have an alias")
+			}
+			sub, names, err := b.bindQuery(src.(ast.ResultSetNode))
+			if err != nil {
+				return nil, nil, err
+			}
+			alias := n.AsName.O
+			if lists := b.derived[strings.ToLower(alias)]; len(lists) > 0 {
+				renamed := lists[0]
+				b.derived[strings.ToLower(alias)] = lists[1:]
+				if len(renamed) > len(names) {
+					return nil, nil, sqlerr.New(sqlerr.InvalidName,
+						"table %q has %d columns available but %d columns specified", alias, len(names), len(renamed))
+				}
+				names = append(append([]string{}, renamed...), names[len(renamed):]...)
+			}
+			sc := &scope{}
+			for i, c := range sub.Columns() {
+				c.Name, c.Table = names[i], alias
+				sc.cols = append(sc.cols, c)
+			}
+			return sub, sc, nil
+		}
+		return nil, nil, sqlerr.New(sqlerr.FeatureNotSupported, "unsupported FROM item %T", n.Source)
+	}
+	return nil, nil, sqlerr.New(sqlerr.FeatureNotSupported, "unsupported FROM item %T", n)
+}
+
+func (b *binder) bindTable(t *ast.TableName, alias string) (LNode, *scope, error) {
+	var name []string
+	if t.Schema.O != "" {
+		name = append(name, strings.Split(t.Schema.O, nameSep)...)
+	}
+	name = append(name, strings.Split(t.Name.O, nameSep)...)
+	ds, err := b.p.Catalog.Lookup(b.ctx, name, b.sess.DefaultSchema)
+	if err != nil {
+		if e, ok := err.(*sqlerr.Error); ok && e.Pos == 0 {
+			c := *e
+			c.Pos = b.findName(t, name[len(name)-1])
+			return nil, nil, &c
+		}
+		return nil, nil, err
+	}
+	qual := alias
+	if qual == "" {
+		qual = name[len(name)-1]
+	}
+	scan := &LScan{Dataset: ds, Name: strings.Join(ds.Path, "."), Limit: -1}
+	sc := &scope{}
+	for i := 0; i < ds.Schema.NumFields(); i++ {
+		f := ds.Schema.Field(i)
+		c := b.newColumn(f.Name, qual, f.Type)
+		scan.Cols = append(scan.Cols, c)
+		scan.Ordinals = append(scan.Ordinals, i)
+		sc.cols = append(sc.cols, c)
+	}
+	return scan, sc, nil
+}
+
+// findName locates an identifier in the statement text for error positions.
+func (b *binder) findName(n ast.Node, name string) int {
+	start := 0
+	if n != nil {
+		start = n.OriginTextPosition()
+	}
+	lower := strings.ToLower(b.text)
+	if i := strings.Index(lower[min(start, len(lower)):], strings.ToLower(name)); i >= 0 {
+		return start + i + 1
+	}
+	if i := strings.Index(lower, strings.ToLower(name)); i >= 0 {
+		return i + 1
+	}
+	return 0
+}
+
+func (b *binder) resolve(cn *ast.ColumnName, sc *scope, p int) (*ColRef, error) {
+	var found *Column
+	for i := range sc.cols {
+		c := &sc.cols[i]
+		if !strings.EqualFold(c.Name, cn.Name.O) {
+			continue
+		}
+		if cn.Table.O != "" && !strings.EqualFold(c.Table, cn.Table.O) {
+			continue
+		}
+		if found != nil && found.ID != c.ID {
+			return nil, sqlerr.At(sqlerr.AmbiguousColumn, p, "column reference %q is ambiguous", cn.Name.O)
+		}
+		found = c
+	}
+	if found == nil {
+		name := cn.Name.O
+		if cn.Table.O != "" {
+			name = cn.Table.O + "." + name
+		}
+		return nil, sqlerr.At(sqlerr.UndefinedColumn, p, "column %q does not exist", name)
+	}
+	return &ColRef{ID: found.ID, Name: found.Name, T: found.T}, nil
+}
+
+// selectItem is one bound output column of a SELECT.
+type selectItem struct {
+	expr  Expr
+	name  string
+	alias bool // named by AS
+}
+
+func (b *binder) bindSelect(sel *ast.SelectStmt) (LNode, []string, error) {
+	if sel.With != nil {
+		return nil, nil, sqlerr.New(sqlerr.FeatureNotSupported, "WITH is not supported yet")
+	}
+	var node LNode
+	var sc *scope
+	if sel.From == nil {
+		node = &LValues{Rows: [][]Expr{{}}}
+		sc = &scope{}
+	} else {
+		var err error
+		node, sc, err = b.bindFrom(sel.From.TableRefs)
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	if sel.Where != nil {
+		pred, err := b.bindExpr(sel.Where, sc, false)
+		if err != nil {
+			return nil, nil, err
+		}
+		if pred, err = b.boolean(pred, "WHERE", pos(sel.Where)); err != nil {
+			return nil, nil, err
+		}
+		node = &LFilter{Input: node, Pred: pred}
+	}
+
+	// SELECT list.
+	var items []selectItem
+	for _, f := range sel.Fields.Fields {
+		if f.WildCard != nil {
+			n := 0
+			for _, c := range sc.cols {
+				if f.WildCard.Table.O != "" && !strings.EqualFold(c.Table, f.WildCard.Table.O) {
+					continue
+				}
+				items = append(items, selectItem{expr: &ColRef{ID: c.ID, Name: c.Name, T: c.T}, name: c.Name})
+				n++
+			}
+			if n == 0 && f.WildCard.Table.O != "" {
+				return nil, nil, sqlerr.At(sqlerr.UndefinedTable, b.findName(f, f.WildCard.Table.O),
+					"missing FROM-clause entry for table %q", f.WildCard.Table.O)
+			}
+			continue
+		}
+		e, err := b.bindExpr(f.Expr, sc, true)
+		if err != nil {
+			return nil, nil, err
+		}
+		it := selectItem{expr: e, name: f.AsName.O, alias: f.AsName.O != ""}
+		if it.name == "" {
+			it.name = exprName(f.Expr)
+		}
+		items = append(items, it)
+	}
+
+	// GROUP BY.
+	var groupExprs []Expr
+	if sel.GroupBy != nil {
+		for _, gi := range sel.GroupBy.Items {
+			e, err := b.bindOrderOrGroupItem(gi.Expr, sc, items, false)
+			if err != nil {
+				return nil, nil, err
+			}
+			if hasAgg(e) {
+				return nil, nil, sqlerr.At(sqlerr.GroupingError, pos(gi.Expr), "aggregate functions are not allowed in GROUP BY")
+			}
+			groupExprs = append(groupExprs, e)
+		}
+	}
+	var having Expr
+	if sel.Having != nil {
+		e, err := b.bindExpr(sel.Having.Expr, sc, true)
+		if err != nil {
+			return nil, nil, err
+		}
+		if having, err = b.boolean(e, "HAVING", pos(sel.Having.Expr)); err != nil {
+			return nil, nil, err
+		}
+	}
+	// ORDER BY items are bound now (they may add aggregates).
+	var orderItems []SortItem
+	if sel.OrderBy != nil {
+		for _, oi := range sel.OrderBy.Items {
+			e, err := b.bindOrderOrGroupItem(oi.Expr, sc, items, true)
+			if err != nil {
+				return nil, nil, err
+			}
+			// PostgreSQL: NULLs sort as larger than everything.
+			orderItems = append(orderItems, SortItem{Expr: e, Desc: oi.Desc, NullsFirst: oi.Desc})
+		}
+	}
+
+	aggregating := len(groupExprs) > 0 || having != nil
+	for _, it := range items {
+		aggregating = aggregating || hasAgg(it.expr)
+	}
+	for _, o := range orderItems {
+		aggregating = aggregating || hasAgg(o.Expr)
+	}
+	if aggregating {
+		agg := &LAggregate{Input: node, GroupBy: groupExprs}
+		for i, g := range groupExprs {
+			name := fmt.Sprintf("group%d", i)
+			if c, ok := g.(*ColRef); ok {
+				name = c.Name
+			}
+			agg.Cols = append(agg.Cols, b.newColumn(name, "", g.Type()))
+		}
+		rw := func(e Expr) (Expr, error) { return b.rewritePostAgg(e, agg) }
+		var err error
+		for i := range items {
+			if items[i].expr, err = rw(items[i].expr); err != nil {
+				return nil, nil, err
+			}
+		}
+		if having != nil {
+			if having, err = rw(having); err != nil {
+				return nil, nil, err
+			}
+		}
+		for i := range orderItems {
+			if orderItems[i].Expr, err = rw(orderItems[i].Expr); err != nil {
+				return nil, nil, err
+			}
+		}
+		node = agg
+		if having != nil {
+			node = &LFilter{Input: node, Pred: having}
+		}
+	}
+
+	// Projection: output items, then hidden ORDER BY expressions.
+	proj := &LProject{Input: node}
+	names := make([]string, len(items))
+	for i, it := range items {
+		proj.Exprs = append(proj.Exprs, it.expr)
+		c := b.newColumn(it.name, "", it.expr.Type())
+		if cr, ok := it.expr.(*ColRef); ok && !it.alias {
+			c.ID = cr.ID // keep identity: lets ORDER BY reuse input columns
+		}
+		proj.Cols = append(proj.Cols, c)
+		names[i] = it.name
+	}
+	visible := len(proj.Exprs)
+	orderIdx := make([]int, len(orderItems))
+	for k, o := range orderItems {
+		idx := -1
+		for i, e := range proj.Exprs {
+			if exprEqual(e, o.Expr) {
+				idx = i
+				break
+			}
+		}
+		if idx < 0 {
+			if sel.Distinct {
+				return nil, nil, sqlerr.New("42P10", "for SELECT DISTINCT, ORDER BY expressions must appear in select list")
+			}
+			proj.Exprs = append(proj.Exprs, o.Expr)
+			c := b.newColumn("order", "", o.Expr.Type())
+			if cr, ok := o.Expr.(*ColRef); ok {
+				c.ID = cr.ID
+			}
+			proj.Cols = append(proj.Cols, c)
+			idx = len(proj.Exprs) - 1
+		}
+		orderIdx[k] = idx
+	}
+	// Projected columns must have distinct IDs (SELECT a, a).
+	seen := map[ColumnID]bool{}
+	for i := range proj.Cols {
+		if seen[proj.Cols[i].ID] {
+			proj.Cols[i] = b.newColumn(proj.Cols[i].Name, "", proj.Cols[i].T)
+		}
+		seen[proj.Cols[i].ID] = true
+	}
+	sortItems := make([]SortItem, len(orderItems))
+	for k, o := range orderItems {
+		c := proj.Cols[orderIdx[k]]
+		o.Expr = &ColRef{ID: c.ID, Name: c.Name, T: c.T}
+		sortItems[k] = o
+	}
+	node = proj
+	if sel.Distinct {
+		d := &LAggregate{Input: node}
+		for _, c := range proj.Cols {
+			d.GroupBy = append(d.GroupBy, &ColRef{ID: c.ID, Name: c.Name, T: c.T})
+			d.Cols = append(d.Cols, c)
+		}
+		node = d
+	}
+	if len(sortItems) > 0 {
+		node = &LSort{Input: node, Items: sortItems}
+	}
+	if len(node.Columns()) > visible {
+		top := &LProject{Input: node}
+		for _, c := range node.Columns()[:visible] {
+			top.Exprs = append(top.Exprs, &ColRef{ID: c.ID, Name: c.Name, T: c.T})
+			top.Cols = append(top.Cols, c)
+		}
+		node = top
+	}
+	if sel.Limit != nil {
+		n, off := int64(-1), int64(0)
+		var err error
+		if sel.Limit.Count != nil {
+			if n, err = b.constInt(sel.Limit.Count, "LIMIT"); err != nil {
+				return nil, nil, err
+			}
+		}
+		if sel.Limit.Offset != nil {
+			if off, err = b.constInt(sel.Limit.Offset, "OFFSET"); err != nil {
+				return nil, nil, err
+			}
+		}
+		node = &LLimit{Input: node, Offset: off, N: n}
+	}
+	return node, names, nil
+}
+
+func (b *binder) constInt(e ast.ExprNode, what string) (int64, error) {
+	v, ok := e.(*test_driver.ValueExpr)
+	if ok {
+		switch v.Datum.Kind() {
+		case test_driver.KindInt64:
+			if x := v.Datum.GetInt64(); x >= 0 {
+				return x, nil
+			}
+		case test_driver.KindUint64:
+			return int64(v.Datum.GetUint64()), nil
+		}
+	}
+	return 0, sqlerr.At(sqlerr.InvalidParameterValue, pos(e), "%s must be a non-negative integer constant", what)
+}
+
+// bindOrderOrGroupItem resolves an ORDER BY / GROUP BY item: an output
+// ordinal, an output alias, or an expression over the input.
+func (b *binder) bindOrderOrGroupItem(e ast.ExprNode, sc *scope, items []selectItem, allowAgg bool) (Expr, error) {
+	if pe, ok := e.(*ast.PositionExpr); ok && pe.P == nil {
+		if pe.N < 1 || pe.N > len(items) {
+			return nil, sqlerr.At(sqlerr.InvalidParameterValue, pos(e), "position %d is not in select list", pe.N)
+		}
+		return items[pe.N-1].expr, nil
+	}
+	if v, ok := e.(*test_driver.ValueExpr); ok && (v.Datum.Kind() == test_driver.KindInt64 || v.Datum.Kind() == test_driver.KindUint64) {
+		n := v.Datum.GetInt64()
+		if n < 1 || int(n) > len(items) {
+			return nil, sqlerr.At(sqlerr.InvalidParameterValue, pos(e), "position %d is not in select list", n)
+		}
+		return items[n-1].expr, nil
+	}
+	if cn, ok := e.(*ast.ColumnNameExpr); ok && cn.Name.Table.O == "" {
+		// An input column wins over an output alias for GROUP BY (as in
+		// PostgreSQL); ORDER BY prefers the output name.
+		if allowAgg {
+			for _, it := range items {
+				if strings.EqualFold(it.name, cn.Name.Name.O) {
+					return it.expr, nil
+				}
+			}
+		}
+		if _, err := b.resolve(cn.Name, sc, pos(e)); err != nil {
+			for _, it := range items {
+				if it.alias && strings.EqualFold(it.name, cn.Name.Name.O) {
+					return it.expr, nil
+				}
+			}
+		}
+	}
+	return b.bindExpr(e, sc, allowAgg)
+}
+
+// rewritePostAgg rewrites an expression bound over the aggregate's input
+// into one over its output: group expressions and aggregate calls become
+// column references; any other column reference is a grouping error.
+func (b *binder) rewritePostAgg(e Expr, agg *LAggregate) (Expr, error) {
+	for i, g := range agg.GroupBy {
+		if exprEqual(e, g) {
+			c := agg.Cols[i]
+			return &ColRef{ID: c.ID, Name: c.Name, T: c.T}, nil
+		}
+	}
+	switch x := e.(type) {
+	case *aggCall:
+		for i, a := range agg.Aggs {
+			if exprEqual(&aggCall{agg: a}, x) {
+				c := agg.Cols[len(agg.GroupBy)+i]
+				return &ColRef{ID: c.ID, Name: c.Name, T: c.T}, nil
+			}
+		}
+		agg.Aggs = append(agg.Aggs, x.agg)
+		c := b.newColumn(x.agg.Fn, "", x.agg.T)
+		agg.Cols = append(agg.Cols, c)
+		return &ColRef{ID: c.ID, Name: c.Name, T: c.T}, nil
+	case *ColRef:
+		return nil, sqlerr.At(sqlerr.GroupingError, b.findName(nil, x.Name),
+			"column %q must appear in the GROUP BY clause or be used in an aggregate function", x.Name)
+	}
+	args := e.Args()
+	if len(args) == 0 {
+		return e, nil
+	}
+	out := make([]Expr, len(args))
+	for i, a := range args {
+		r, err := b.rewritePostAgg(a, agg)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = r
+	}
+	return e.WithArgs(out), nil
+}
+
+func hasAgg(e Expr) bool {
+	found := false
+	visitExpr(e, func(x Expr) {
+		if _, ok := x.(*aggCall); ok {
+			found = true
+		}
+	})
+	return found
+}
+
+// exprName is the output name of an unaliased SELECT item.
+func exprName(e ast.ExprNode) string {
+	switch e := e.(type) {
+	case *ast.ColumnNameExpr:
+		return e.Name.Name.O
+	case *ast.AggregateFuncExpr:
+		return strings.ToLower(e.F)
+	case *ast.FuncCallExpr:
+		n := e.FnName.L
+		if strings.HasPrefix(n, "__") {
+			return strings.TrimPrefix(n, "__")
+		}
+		if i := strings.LastIndex(n, "("); i >= 0 {
+			return n[i+1:]
+		}
+		return n
+	case *ast.ParenthesesExpr:
+		return exprName(e.Expr)
+	case *ast.CaseExpr:
+		return "case"
+	}
+	return "?column?"
+}
+
+// boolean checks that e can be a condition.
+func (b *binder) boolean(e Expr, what string, p int) (Expr, error) {
+	switch e.Type().ID() {
+	case arrow.BOOL:
+		return e, nil
+	case arrow.NULL:
+		return castTo(e, physical.Boolean), nil
+	}
+	if c, ok := e.(*Const); ok && c.untypedString {
+		return castTo(&Const{Value: c.Value, T: c.T}, physical.Boolean), nil
+	}
+	return nil, sqlerr.At(sqlerr.DatatypeMismatch, p, "argument of %s must be type BOOLEAN, not type %s", what, physical.TypeName(e.Type()))
+}
+
+// ---- expressions ----
+
+func (b *binder) bindExpr(e ast.ExprNode, sc *scope, allowAgg bool) (Expr, error) {
+	switch e := e.(type) {
+	case *test_driver.ValueExpr:
+		return b.bindValue(e)
+	case *ast.ColumnNameExpr:
+		return b.resolve(e.Name, sc, pos(e))
+	case *ast.ParenthesesExpr:
+		return b.bindExpr(e.Expr, sc, allowAgg)
+	case *ast.BinaryOperationExpr:
+		l, err := b.bindExpr(e.L, sc, allowAgg)
+		if err != nil {
+			return nil, err
+		}
+		r, err := b.bindExpr(e.R, sc, allowAgg)
+		if err != nil {
+			return nil, err
+		}
+		return b.binary(e.Op, l, r, pos(e))
+	case *ast.UnaryOperationExpr:
+		v, err := b.bindExpr(e.V, sc, allowAgg)
+		if err != nil {
+			return nil, err
+		}
+		switch e.Op {
+		case opcode.Minus:
+			if c, ok := v.(*Const); ok {
+				if neg, ok := negateConst(c); ok {
+					return neg, nil
+				}
+			}
+			if !isNumeric(v.Type()) && !isNull(v.Type()) {
+				return nil, sqlerr.At(sqlerr.UndefinedFunction, pos(e), "operator does not exist: - %s", physical.TypeName(v.Type()))
+			}
+			return &Func{Fn: physical.FnNeg, Arg: []Expr{v}, T: v.Type()}, nil
+		case opcode.Plus:
+			return v, nil
+		case opcode.Not, opcode.Not2:
+			v, err := b.boolean(v, "NOT", pos(e))
+			if err != nil {
+				return nil, err
+			}
+			return &Func{Fn: physical.FnNot, Arg: []Expr{v}, T: physical.Boolean}, nil
+		}
+		return nil, sqlerr.At(sqlerr.FeatureNotSupported, pos(e), "operator %s is not supported", e.Op)
+	case *ast.IsNullExpr:
+		v, err := b.bindExpr(e.Expr, sc, allowAgg)
+		if err != nil {
+			return nil, err
+		}
+		fn := physical.FnIsNull
+		if e.Not {
+			fn = physical.FnIsNotNull
+		}
+		return &Func{Fn: fn, Arg: []Expr{v}, T: physical.Boolean}, nil
+	case *ast.IsTruthExpr:
+		v, err := b.bindExpr(e.Expr, sc, allowAgg)
+		if err != nil {
+			return nil, err
+		}
+		if v, err = b.boolean(v, "IS", pos(e)); err != nil {
+			return nil, err
+		}
+		fn := map[[2]bool]string{
+			{true, false}: physical.FnIsTrue, {true, true}: physical.FnIsNotTrue,
+			{false, false}: physical.FnIsFalse, {false, true}: physical.FnIsNotFalse,
+		}[[2]bool{e.True != 0, e.Not}]
+		return &Func{Fn: fn, Arg: []Expr{v}, T: physical.Boolean}, nil
+	case *ast.BetweenExpr:
+		v, err := b.bindExpr(e.Expr, sc, allowAgg)
+		if err != nil {
+			return nil, err
+		}
+		lo, err := b.bindExpr(e.Left, sc, allowAgg)
+		if err != nil {
+			return nil, err
+		}
+		hi, err := b.bindExpr(e.Right, sc, allowAgg)
+		if err != nil {
+			return nil, err
+		}
+		ge, err := b.binary(opcode.GE, v, lo, pos(e))
+		if err != nil {
+			return nil, err
+		}
+		le, err := b.binary(opcode.LE, v, hi, pos(e))
+		if err != nil {
+			return nil, err
+		}
+		out := Expr(&Func{Fn: physical.FnAnd, Arg: []Expr{ge, le}, T: physical.Boolean})
+		if e.Not {
+			out = &Func{Fn: physical.FnNot, Arg: []Expr{out}, T: physical.Boolean}
+		}
+		return out, nil
+	case *ast.PatternInExpr:
+		if e.Sel != nil {
+			return nil, sqlerr.At(sqlerr.FeatureNotSupported, pos(e), "IN (subquery) is not supported yet")
+		}
+		v, err := b.bindExpr(e.Expr, sc, allowAgg)
+		if err != nil {
+			return nil, err
+		}
+		args := []Expr{v}
+		for _, x := range e.List {
+			a, err := b.bindExpr(x, sc, allowAgg)
+			if err != nil {
+				return nil, err
+			}
+			_, a = coerceUntyped(v, a)
+			args = append(args, a)
+		}
+		args, _, err = unify("IN", pos(e), args...)
+		if err != nil {
+			return nil, err
+		}
+		out := Expr(&Func{Fn: physical.FnIn, Arg: args, T: physical.Boolean})
+		if e.Not {
+			out = &Func{Fn: physical.FnNot, Arg: []Expr{out}, T: physical.Boolean}
+		}
+		return out, nil
+	case *ast.PatternLikeOrIlikeExpr:
+		v, err := b.bindExpr(e.Expr, sc, allowAgg)
+		if err != nil {
+			return nil, err
+		}
+		pat, err := b.bindExpr(e.Pattern, sc, allowAgg)
+		if err != nil {
+			return nil, err
+		}
+		for _, x := range []Expr{v, pat} {
+			if t := x.Type().ID(); t != arrow.STRING && t != arrow.NULL {
+				return nil, sqlerr.At(sqlerr.UndefinedFunction, pos(e), "operator does not exist: %s LIKE %s",
+					physical.TypeName(v.Type()), physical.TypeName(pat.Type()))
+			}
+		}
+		fn := physical.FnLike
+		if !e.IsLike {
+			fn = physical.FnILike
+		}
+		args := []Expr{castTo(v, physical.String), castTo(pat, physical.String)}
+		if e.Escape != '\\' {
+			args = append(args, &Const{Value: string(e.Escape), T: physical.String})
+		}
+		out := Expr(&Func{Fn: fn, Arg: args, T: physical.Boolean})
+		if e.Not {
+			out = &Func{Fn: physical.FnNot, Arg: []Expr{out}, T: physical.Boolean}
+		}
+		return out, nil
+	case *ast.CaseExpr:
+		return b.bindCase(e, sc, allowAgg)
+	case *ast.FuncCallExpr:
+		return b.bindFunc(e, sc, allowAgg)
+	case *ast.AggregateFuncExpr:
+		return b.bindAgg(e, sc, allowAgg)
+	case *ast.FuncCastExpr:
+		v, err := b.bindExpr(e.Expr, sc, allowAgg)
+		if err != nil {
+			return nil, err
+		}
+		t, err := fieldTypeToArrow(e.Tp)
+		if err != nil {
+			return nil, err
+		}
+		return b.cast(v, t), nil
+	case *ast.SubqueryExpr, *ast.ExistsSubqueryExpr, *ast.CompareSubqueryExpr:
+		return nil, sqlerr.At(sqlerr.FeatureNotSupported, pos(e), "subqueries are not supported yet")
+	case *ast.DefaultExpr, *ast.VariableExpr, *ast.RowExpr:
+		return nil, sqlerr.At(sqlerr.FeatureNotSupported, pos(e), "expression %T is not supported", e)
+	}
+	return nil, sqlerr.At(sqlerr.FeatureNotSupported, pos(e), "expression %T is not supported", e)
+}
+
+// cast converts v to t; an explicit cast of an untyped literal becomes a
+// typed constant conversion.
+func (b *binder) cast(v Expr, t arrow.DataType) Expr {
+	if c, ok := v.(*Const); ok && c.untypedString {
+		v = &Const{Value: c.Value, T: c.T}
+	}
+	if arrow.TypeEqual(v.Type(), t) {
+		return v
+	}
+	return castTo(v, t)
+}
+
+func negateConst(c *Const) (*Const, bool) {
+	switch v := c.Value.(type) {
+	case int32:
+		if v != math.MinInt32 {
+			return &Const{Value: -v, T: c.T}, true
+		}
+	case int64:
+		if v != math.MinInt64 {
+			// -2147483648 parses as 2147483648 (BIGINT) then negates: narrow it.
+			if -v == math.MinInt32 {
+				return &Const{Value: int32(math.MinInt32), T: physical.Int32}, true
+			}
+			return &Const{Value: -v, T: c.T}, true
+		}
+	case float64:
+		return &Const{Value: -v, T: c.T}, true
+	case decimal128.Num:
+		return &Const{Value: v.Negate(), T: c.T}, true
+	}
+	return nil, false
+}
+
+func (b *binder) bindValue(v *test_driver.ValueExpr) (Expr, error) {
+	d := v.Datum
+	switch d.Kind() {
+	case test_driver.KindNull:
+		return &Const{T: physical.Null}, nil
+	case test_driver.KindInt64:
+		x := d.GetInt64()
+		if mysql.HasIsBooleanFlag(v.GetType().GetFlag()) {
+			return &Const{Value: x != 0, T: physical.Boolean}, nil
+		}
+		if x >= math.MinInt32 && x <= math.MaxInt32 {
+			return &Const{Value: int32(x), T: physical.Int32}, nil
+		}
+		return &Const{Value: x, T: physical.Int64}, nil
+	case test_driver.KindUint64:
+		x := d.GetUint64()
+		if x <= math.MaxInt64 {
+			return &Const{Value: int64(x), T: physical.Int64}, nil
+		}
+		n, err := decimal128.FromString(strconv.FormatUint(x, 10), 20, 0)
+		if err != nil {
+			return nil, sqlerr.At(sqlerr.NumericOutOfRange, pos(v), "numeric constant out of range")
+		}
+		return &Const{Value: n, T: physical.Decimal(20, 0)}, nil
+	case test_driver.KindFloat32, test_driver.KindFloat64:
+		return &Const{Value: d.GetFloat64(), T: physical.Float64}, nil
+	case test_driver.KindMysqlDecimal:
+		s := d.GetMysqlDecimal().String()
+		return decimalConst(s, pos(v))
+	case test_driver.KindString, test_driver.KindBytes:
+		return &Const{Value: d.GetString(), T: physical.String, untypedString: true}, nil
+	case test_driver.KindBinaryLiteral, test_driver.KindMysqlBit:
+		return &Const{Value: string(d.GetBytes()), T: physical.String}, nil
+	}
+	return nil, sqlerr.At(sqlerr.FeatureNotSupported, pos(v), "literal of kind %d is not supported", d.Kind())
+}
+
+// decimalConst types a decimal literal by its digits: 1.50 → DECIMAL(3,2).
+func decimalConst(s string, p int) (Expr, error) {
+	digits := strings.TrimLeft(strings.TrimPrefix(s, "-"), "0")
+	scale := 0
+	if i := strings.IndexByte(digits, '.'); i >= 0 {
+		scale = len(digits) - i - 1
+		digits = digits[:i] + digits[i+1:]
+	}
+	prec := max(len(strings.TrimLeft(digits, "0")), scale, 1)
+	if prec > 38 {
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return nil, sqlerr.At(sqlerr.NumericOutOfRange, p, "numeric constant %s out of range", s)
+		}
+		return &Const{Value: f, T: physical.Float64}, nil
+	}
+	n, err := decimal128.FromString(s, int32(prec), int32(scale))
+	if err != nil {
+		return nil, sqlerr.At(sqlerr.InvalidTextRep, p, "invalid numeric constant %s", s)
+	}
+	return &Const{Value: n, T: physical.Decimal(int32(prec), int32(scale))}, nil
+}
+
+func (b *binder) binary(op opcode.Op, l, r Expr, p int) (Expr, error) {
+	switch op {
+	case opcode.LogicAnd, opcode.LogicOr:
+		name := "AND"
+		fn := physical.FnAnd
+		if op == opcode.LogicOr {
+			name, fn = "OR", physical.FnOr
+		}
+		var err error
+		if l, err = b.boolean(l, name, p); err != nil {
+			return nil, err
+		}
+		if r, err = b.boolean(r, name, p); err != nil {
+			return nil, err
+		}
+		return &Func{Fn: fn, Arg: []Expr{l, r}, T: physical.Boolean}, nil
+	case opcode.EQ, opcode.NE, opcode.LT, opcode.LE, opcode.GT, opcode.GE, opcode.NullEQ:
+		l, r = coerceUntyped(l, r)
+		t := commonType(l.Type(), r.Type())
+		if t == nil {
+			return nil, typeErr(p, cmpSymbol[op], l.Type(), r.Type())
+		}
+		if ls, ok := l.(*Const); ok && ls.untypedString {
+			l = &Const{Value: ls.Value, T: ls.T}
+		}
+		if rs, ok := r.(*Const); ok && rs.untypedString {
+			r = &Const{Value: rs.Value, T: rs.T}
+		}
+		if isNull(t) {
+			t = physical.Boolean
+		}
+		l, r = castTo(l, t), castTo(r, t)
+		fn := map[opcode.Op]string{opcode.EQ: physical.FnEq, opcode.NE: physical.FnNe, opcode.LT: physical.FnLt,
+			opcode.LE: physical.FnLe, opcode.GT: physical.FnGt, opcode.GE: physical.FnGe, opcode.NullEQ: physical.FnEq}[op]
+		cmp := Expr(&Func{Fn: fn, Arg: []Expr{l, r}, T: physical.Boolean})
+		if op == opcode.NullEQ {
+			// a <=> b: true when both NULL, false when one is.
+			bothNull := &Func{Fn: physical.FnAnd, Arg: []Expr{
+				&Func{Fn: physical.FnIsNull, Arg: []Expr{l}, T: physical.Boolean},
+				&Func{Fn: physical.FnIsNull, Arg: []Expr{r}, T: physical.Boolean}}, T: physical.Boolean}
+			cmp = &Func{Fn: physical.FnOr, Arg: []Expr{bothNull,
+				&Func{Fn: physical.FnIsTrue, Arg: []Expr{cmp}, T: physical.Boolean}}, T: physical.Boolean}
+		}
+		return cmp, nil
+	case opcode.Plus, opcode.Minus, opcode.Mul, opcode.Div, opcode.Mod, opcode.IntDiv:
+		return b.arith(op, l, r, p)
+	}
+	return nil, sqlerr.At(sqlerr.FeatureNotSupported, p, "operator %s is not supported", op)
+}
+
+var cmpSymbol = map[opcode.Op]string{opcode.EQ: "=", opcode.NE: "<>", opcode.LT: "<", opcode.LE: "<=",
+	opcode.GT: ">", opcode.GE: ">=", opcode.NullEQ: "<=>"}
+
+func (b *binder) arith(op opcode.Op, l, r Expr, p int) (Expr, error) {
+	sym := map[opcode.Op]string{opcode.Plus: "+", opcode.Minus: "-", opcode.Mul: "*", opcode.Div: "/", opcode.Mod: "%", opcode.IntDiv: "DIV"}[op]
+	fn := map[opcode.Op]string{opcode.Plus: physical.FnAdd, opcode.Minus: physical.FnSub, opcode.Mul: physical.FnMul,
+		opcode.Div: physical.FnDiv, opcode.Mod: physical.FnMod, opcode.IntDiv: physical.FnDiv}[op]
+	l, r = coerceUntyped(l, r)
+	lt, rt := l.Type(), r.Type()
+	// Temporal arithmetic.
+	if lt.ID() == arrow.DATE32 && rt.ID() == arrow.DATE32 && op == opcode.Minus {
+		return &Func{Fn: physical.FnSub, Arg: []Expr{l, r}, T: physical.Int32}, nil
+	}
+	if isTemporal(lt) && rt.ID() == arrow.INTERVAL_MONTH_DAY_NANO && (op == opcode.Plus || op == opcode.Minus) {
+		return &Func{Fn: fn, Arg: []Expr{l, r}, T: dateIntervalType(lt, r)}, nil
+	}
+	if lt.ID() == arrow.INTERVAL_MONTH_DAY_NANO && isTemporal(rt) && op == opcode.Plus {
+		return &Func{Fn: fn, Arg: []Expr{r, l}, T: dateIntervalType(rt, l)}, nil
+	}
+	if isNull(lt) && isNull(rt) {
+		return &Const{T: physical.Int32}, nil
+	}
+	if isNull(lt) {
+		lt = rt
+		l = castTo(l, rt)
+	}
+	if isNull(rt) {
+		rt = lt
+		r = castTo(r, lt)
+	}
+	if !isNumeric(lt) || !isNumeric(rt) {
+		return nil, typeErr(p, sym, lt, rt)
+	}
+	var t arrow.DataType
+	switch {
+	case op == opcode.IntDiv:
+		t = physical.Int64
+		if isInteger(lt) && isInteger(rt) && lt.ID() == arrow.INT32 && rt.ID() == arrow.INT32 {
+			t = physical.Int32
+		}
+		l, r = castTo(l, t), castTo(r, t)
+		return &Func{Fn: physical.FnDiv, Arg: []Expr{l, r}, T: t}, nil
+	case lt.ID() == arrow.FLOAT64 || rt.ID() == arrow.FLOAT64:
+		t = physical.Float64
+	case isDecimal(lt) || isDecimal(rt):
+		if op == opcode.Div || op == opcode.Mod {
+			t = physical.Float64
+			break
+		}
+		da, db := constDecimalOf(l), constDecimalOf(r)
+		switch op {
+		case opcode.Plus, opcode.Minus:
+			s := maxI(da.Scale, db.Scale)
+			prec := minI(38, maxI(da.Precision-da.Scale, db.Precision-db.Scale)+s+1)
+			t = physical.Decimal(prec, s)
+			l, r = castTo(l, physical.Decimal(minI(38, da.Precision), da.Scale)), castTo(r, physical.Decimal(minI(38, db.Precision), db.Scale))
+			return &Func{Fn: fn, Arg: []Expr{l, r}, T: t}, nil
+		case opcode.Mul:
+			s := minI(38, da.Scale+db.Scale)
+			prec := maxI(minI(38, da.Precision+db.Precision), s)
+			l, r = castTo(l, da), castTo(r, db)
+			return &Func{Fn: fn, Arg: []Expr{l, r}, T: physical.Decimal(prec, s)}, nil
+		}
+	case lt.ID() == arrow.INT64 || rt.ID() == arrow.INT64:
+		t = physical.Int64
+	default:
+		t = physical.Int32
+	}
+	return &Func{Fn: fn, Arg: []Expr{castTo(l, t), castTo(r, t)}, T: t}, nil
+}
+
+// dateIntervalType is DATE when a date moves by whole days or months,
+// TIMESTAMP otherwise.
+func dateIntervalType(t arrow.DataType, iv Expr) arrow.DataType {
+	if t.ID() == arrow.DATE32 {
+		if c, ok := iv.(*Const); ok {
+			if v, ok := c.Value.(arrow.MonthDayNanoInterval); ok && v.Nanoseconds == 0 {
+				return physical.Date
+			}
+		}
+	}
+	return physical.Timestamp
+}
+
+func (b *binder) bindCase(e *ast.CaseExpr, sc *scope, allowAgg bool) (Expr, error) {
+	var operand Expr
+	if e.Value != nil {
+		v, err := b.bindExpr(e.Value, sc, allowAgg)
+		if err != nil {
+			return nil, err
+		}
+		operand = v
+	}
+	c := &CaseExpr{}
+	var results []Expr
+	for _, w := range e.WhenClauses {
+		cond, err := b.bindExpr(w.Expr, sc, allowAgg)
+		if err != nil {
+			return nil, err
+		}
+		if operand != nil {
+			if cond, err = b.binary(opcode.EQ, operand, cond, pos(w.Expr)); err != nil {
+				return nil, err
+			}
+		} else if cond, err = b.boolean(cond, "CASE/WHEN", pos(w.Expr)); err != nil {
+			return nil, err
+		}
+		res, err := b.bindExpr(w.Result, sc, allowAgg)
+		if err != nil {
+			return nil, err
+		}
+		c.Whens = append(c.Whens, cond)
+		results = append(results, res)
+	}
+	if e.ElseClause != nil {
+		el, err := b.bindExpr(e.ElseClause, sc, allowAgg)
+		if err != nil {
+			return nil, err
+		}
+		results = append(results, el)
+	} else {
+		results = append(results, &Const{T: physical.Null})
+	}
+	results, t, err := unify("CASE", pos(e), results...)
+	if err != nil {
+		return nil, err
+	}
+	if isNull(t) {
+		t = physical.String
+		for i := range results {
+			results[i] = castTo(results[i], t)
+		}
+	}
+	c.Thens, c.Else, c.T = results[:len(results)-1], results[len(results)-1], t
+	return c, nil
+}
+
+func (b *binder) bindAgg(e *ast.AggregateFuncExpr, sc *scope, allowAgg bool) (Expr, error) {
+	if !allowAgg {
+		return nil, sqlerr.At(sqlerr.GroupingError, pos(e), "aggregate functions are not allowed here")
+	}
+	fn := strings.ToLower(e.F)
+	if len(e.Args) != 1 {
+		return nil, sqlerr.At(sqlerr.UndefinedFunction, pos(e), "function %s with %d arguments does not exist", fn, len(e.Args))
+	}
+	// Aggregates do not nest: bind the argument without aggregates allowed.
+	arg, err := b.bindExpr(e.Args[0], sc, false)
+	if err != nil {
+		if se, ok := err.(*sqlerr.Error); ok && se.Code == sqlerr.GroupingError {
+			return nil, sqlerr.At(sqlerr.GroupingError, pos(e), "aggregate function calls cannot be nested")
+		}
+		return nil, err
+	}
+	if c, ok := arg.(*Const); ok && c.untypedString {
+		arg = &Const{Value: c.Value, T: c.T}
+	}
+	a := AggExpr{Fn: fn, Arg: arg, Distinct: e.Distinct}
+	at := arg.Type()
+	switch fn {
+	case "count":
+		a.T = physical.Int64
+		if c, ok := arg.(*Const); ok && c.Value != nil && !e.Distinct {
+			a.Fn, a.Arg = physical.AggCountStar, nil // COUNT(*) and COUNT(1)
+		}
+	case "sum":
+		switch {
+		case isInteger(at):
+			a.T = physical.Int64
+		case isDecimal(at):
+			a.T = physical.Decimal(38, at.(*arrow.Decimal128Type).Scale)
+		case at.ID() == arrow.FLOAT64:
+			a.T = physical.Float64
+		case isNull(at):
+			a.T, a.Arg = physical.Int64, castTo(arg, physical.Int64)
+		default:
+			return nil, sqlerr.At(sqlerr.UndefinedFunction, pos(e), "function sum(%s) does not exist", physical.TypeName(at))
+		}
+	case "avg":
+		switch {
+		case isNumeric(at):
+		case isNull(at):
+			a.Arg = castTo(arg, physical.Float64)
+		default:
+			return nil, sqlerr.At(sqlerr.UndefinedFunction, pos(e), "function avg(%s) does not exist", physical.TypeName(at))
+		}
+		a.T = physical.Float64
+	case "min", "max":
+		if isNull(at) {
+			a.Arg = castTo(arg, physical.Int32)
+		}
+		a.T = a.Arg.Type()
+	default:
+		return nil, sqlerr.At(sqlerr.UndefinedFunction, pos(e), "aggregate function %s does not exist", fn)
+	}
+	return &aggCall{agg: a}, nil
+}
+
+// fieldTypeToArrow maps a TiDB column type (CREATE TABLE, CONVERT) to Arrow.
+func fieldTypeToArrow(ft interface {
+	GetType() byte
+	GetFlen() int
+	GetDecimal() int
+}) (arrow.DataType, error) {
+	switch ft.GetType() {
+	case mysql.TypeTiny:
+		if ft.GetFlen() == 1 {
+			return physical.Boolean, nil
+		}
+		return physical.Int32, nil
+	case mysql.TypeShort, mysql.TypeInt24, mysql.TypeLong:
+		return physical.Int32, nil
+	case mysql.TypeLonglong:
+		return physical.Int64, nil
+	case mysql.TypeFloat, mysql.TypeDouble:
+		return physical.Float64, nil
+	case mysql.TypeNewDecimal:
+		p, s := ft.GetFlen(), ft.GetDecimal()
+		if p <= 0 {
+			p = 38
+		}
+		if s < 0 {
+			s = 0
+		}
+		if p > 38 {
+			p = 38
+		}
+		return physical.Decimal(int32(p), int32(s)), nil
+	case mysql.TypeVarchar, mysql.TypeString, mysql.TypeVarString, mysql.TypeBlob, mysql.TypeTinyBlob,
+		mysql.TypeMediumBlob, mysql.TypeLongBlob:
+		return physical.String, nil
+	case mysql.TypeDate:
+		return physical.Date, nil
+	case mysql.TypeDatetime, mysql.TypeTimestamp:
+		return physical.Timestamp, nil
+	}
+	return nil, sqlerr.New(sqlerr.FeatureNotSupported, "column type %d is not supported", ft.GetType())
+}
+
+var _ = catalog.ParquetDataset

@@ -1,0 +1,139 @@
+package planner
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/quarrydb/quarry/planner/physical"
+)
+
+// describeNode is the one-line EXPLAIN text of a physical node.
+func describeNode(n physical.Node) string {
+	switch x := n.(type) {
+	case *physical.ParquetScan:
+		rgs, files := 0, len(x.Files)
+		var rows int64
+		for _, f := range x.Files {
+			rgs += len(f.RowGroups)
+			rows += f.Rows
+		}
+		cols := make([]string, len(x.Columns))
+		for i, c := range x.Columns {
+			cols[i] = c.Name
+		}
+		s := fmt.Sprintf("ParquetScan %s columns=[%s] files=%d row_groups=%d pruned=%d est_rows=%d",
+			x.Table, strings.Join(cols, ", "), files, rgs, x.Pruned, rows)
+		if x.Filter != nil {
+			s += " filter=" + x.Filter.String()
+		}
+		if x.Limit >= 0 {
+			s += fmt.Sprintf(" limit=%d", x.Limit)
+		}
+		return s
+	case *physical.Values:
+		var rows int64
+		for _, b := range x.Batches {
+			rows += b.NumRows()
+		}
+		return fmt.Sprintf("Values %s rows=%d", x.Name, rows)
+	case *physical.Filter:
+		return "Filter " + x.Pred.String()
+	case *physical.Project:
+		es := make([]string, len(x.Exprs))
+		for i, e := range x.Exprs {
+			es[i] = e.String()
+		}
+		return "Project " + strings.Join(es, ", ")
+	case *physical.HashAggregate:
+		gs := make([]string, len(x.GroupBy))
+		for i, g := range x.GroupBy {
+			gs[i] = g.String()
+		}
+		as := make([]string, len(x.Aggs))
+		for i, a := range x.Aggs {
+			arg := "*"
+			if a.Arg != nil && x.Mode != physical.AggFinal {
+				arg = a.Arg.String()
+			} else if x.Mode == physical.AggFinal {
+				arg = "state"
+			}
+			d := ""
+			if a.Distinct {
+				d = "DISTINCT "
+			}
+			as[i] = fmt.Sprintf("%s(%s%s)", a.Fn, d, arg)
+		}
+		return fmt.Sprintf("HashAggregate(%s) group=[%s] aggs=[%s]", x.Mode, strings.Join(gs, ", "), strings.Join(as, ", "))
+	case *physical.Sort:
+		return "Sort " + keysText(x.Keys, x.Input)
+	case *physical.TopN:
+		return fmt.Sprintf("TopN n=%d offset=%d %s", x.N, x.Offset, keysText(x.Keys, x.Input))
+	case *physical.Limit:
+		return fmt.Sprintf("Limit n=%d offset=%d", x.N, x.Offset)
+	case *physical.ExchangeSource:
+		return fmt.Sprintf("ExchangeSource fragment=%d", x.Fragment)
+	}
+	return fmt.Sprintf("%T", n)
+}
+
+func keysText(keys []physical.SortKey, in physical.Node) string {
+	s := make([]string, len(keys))
+	for i, k := range keys {
+		d := "ASC"
+		if k.Desc {
+			d = "DESC"
+		}
+		nf := "NULLS LAST"
+		if k.NullsFirst {
+			nf = "NULLS FIRST"
+		}
+		s[i] = fmt.Sprintf("%s#%d %s %s", in.Schema().Field(k.Col).Name, k.Col, d, nf)
+	}
+	return strings.Join(s, ", ")
+}
+
+// explain renders the fragments root first, each operator with its ID and,
+// when stats are given, the rows, batches and time it took.
+func explain(stmt *Statement, stats map[int]physical.OperatorStats) string {
+	if stmt == nil || stmt.Plan == nil {
+		return ""
+	}
+	var b strings.Builder
+	frags := stmt.Plan.Fragments
+	for i := len(frags) - 1; i >= 0; i-- {
+		f := frags[i]
+		par := "parallel"
+		if f.Parallelism == 1 {
+			par = "single"
+		}
+		dest := "client"
+		if f.Consumer >= 0 {
+			dest = fmt.Sprintf("fragment %d", f.Consumer)
+		}
+		fmt.Fprintf(&b, "Fragment %d [%s] → %s (%s)\n", f.ID, par, dest, f.Output)
+		var walk func(n physical.Node, depth int)
+		walk = func(n physical.Node, depth int) {
+			fmt.Fprintf(&b, "%s%s", strings.Repeat("  ", depth+1), describeNode(n))
+			if stats != nil {
+				s := stats[n.NodeID()]
+				fmt.Fprintf(&b, "  (rows=%d batches=%d time=%s)", s.Rows, s.Batches, time.Duration(s.Nanos).Round(time.Microsecond))
+			}
+			b.WriteByte('\n')
+			for _, c := range n.Children() {
+				walk(c, depth+1)
+			}
+		}
+		walk(f.Root, 0)
+	}
+	if len(stmt.Rules) > 0 {
+		names := make([]string, 0, len(stmt.Rules))
+		for n := range stmt.Rules {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		b.WriteString("Rules fired: " + strings.Join(names, ", ") + "\n")
+	}
+	return b.String()
+}

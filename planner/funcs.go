@@ -1,0 +1,385 @@
+package planner
+
+import (
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/test_driver"
+	"github.com/quarrydb/quarry/catalog/sqlerr"
+	"github.com/quarrydb/quarry/planner/physical"
+)
+
+// bindFunc binds a scalar function call.
+func (b *binder) bindFunc(e *ast.FuncCallExpr, sc *scope, allowAgg bool) (Expr, error) {
+	name := e.FnName.L
+	p := pos(e)
+	// Literal forms the parser turns into calls: DATE '…', TIMESTAMP '…'.
+	if strings.HasSuffix(name, "(dateliteral") || strings.HasSuffix(name, "(timestampliteral") {
+		t := physical.Date
+		if strings.HasSuffix(name, "(timestampliteral") {
+			t = physical.Timestamp
+		}
+		v, ok := e.Args[0].(*test_driver.ValueExpr)
+		if !ok {
+			return nil, sqlerr.At(sqlerr.SyntaxError, p, "bad literal")
+		}
+		return b.fold(castTo(&Const{Value: v.Datum.GetString(), T: physical.String}, t), p)
+	}
+	var args []Expr
+	for _, a := range e.Args {
+		switch a.(type) {
+		case *ast.TimeUnitExpr, *ast.TrimDirectionExpr:
+			continue
+		}
+		x, err := b.bindExpr(a, sc, allowAgg)
+		if err != nil {
+			return nil, err
+		}
+		args = append(args, x)
+	}
+	arity := func(lo, hi int) error {
+		if len(args) < lo || len(args) > hi {
+			return sqlerr.At(sqlerr.UndefinedFunction, p, "function %s with %d arguments does not exist", name, len(args))
+		}
+		return nil
+	}
+	str := func(i int) error {
+		if c, ok := args[i].(*Const); ok && c.untypedString {
+			args[i] = &Const{Value: c.Value, T: c.T}
+		}
+		switch args[i].Type().ID() {
+		case arrow.STRING:
+		case arrow.NULL:
+			args[i] = castTo(args[i], physical.String)
+		default:
+			return sqlerr.At(sqlerr.UndefinedFunction, p, "function %s(%s) does not exist", name, physical.TypeName(args[i].Type()))
+		}
+		return nil
+	}
+	integer := func(i int) error {
+		if c, ok := args[i].(*Const); ok && c.untypedString {
+			args[i] = castTo(&Const{Value: c.Value, T: c.T}, physical.Int64)
+		}
+		if !isInteger(args[i].Type()) && !isNull(args[i].Type()) {
+			return sqlerr.At(sqlerr.UndefinedFunction, p, "function %s: argument %d must be an integer, not %s", name, i+1, physical.TypeName(args[i].Type()))
+		}
+		args[i] = castTo(args[i], physical.Int64)
+		return nil
+	}
+	switch name {
+	case "__cast":
+		if err := arity(2, 2); err != nil {
+			return nil, err
+		}
+		tn, ok := args[1].(*Const)
+		if !ok {
+			return nil, sqlerr.At(sqlerr.SyntaxError, p, "bad CAST")
+		}
+		t, err := parseTypeName(tn.Value.(string))
+		if err != nil {
+			return nil, sqlerr.At(sqlerr.UndefinedObject, p, "%s", err.(*sqlerr.Error).Msg)
+		}
+		return b.fold(b.cast(args[0], t), p)
+	case "date_add", "date_sub", "adddate", "subdate":
+		if len(args) != 2 {
+			return nil, sqlerr.At(sqlerr.UndefinedFunction, p, "function %s with %d arguments does not exist", name, len(args))
+		}
+		unit := "DAY"
+		for _, a := range e.Args {
+			if tu, ok := a.(*ast.TimeUnitExpr); ok {
+				unit = tu.Unit.String()
+			}
+		}
+		iv, err := b.intervalConst(args[1], unit, p)
+		if err != nil {
+			return nil, err
+		}
+		d := args[0]
+		if c, ok := d.(*Const); ok && c.untypedString {
+			s := c.Value.(string)
+			t := physical.Date
+			if len(strings.TrimSpace(s)) > 10 {
+				t = physical.Timestamp
+			}
+			d = castTo(&Const{Value: s, T: c.T}, t)
+		}
+		if !isTemporal(d.Type()) {
+			return nil, sqlerr.At(sqlerr.UndefinedFunction, p, "operator does not exist: %s + INTERVAL", physical.TypeName(d.Type()))
+		}
+		fn := physical.FnAdd
+		if name == "date_sub" || name == "subdate" {
+			fn = physical.FnSub
+		}
+		return b.fold(&Func{Fn: fn, Arg: []Expr{d, iv}, T: dateIntervalType(d.Type(), iv)}, p)
+	case "extract", "date_part":
+		field := ""
+		for _, a := range e.Args {
+			if tu, ok := a.(*ast.TimeUnitExpr); ok {
+				field = strings.ToLower(tu.Unit.String())
+			}
+		}
+		if name == "date_part" {
+			if err := arity(2, 2); err != nil {
+				return nil, err
+			}
+			c, ok := args[0].(*Const)
+			if !ok || c.Value == nil {
+				return nil, sqlerr.At(sqlerr.InvalidParameterValue, p, "date_part field must be a constant")
+			}
+			field, args = strings.ToLower(c.Value.(string)), args[1:]
+		}
+		if len(args) != 1 {
+			return nil, sqlerr.At(sqlerr.UndefinedFunction, p, "EXTRACT needs one argument")
+		}
+		d := args[0]
+		if c, ok := d.(*Const); ok && c.untypedString {
+			d = castTo(&Const{Value: c.Value, T: c.T}, physical.Timestamp)
+		}
+		if !isTemporal(d.Type()) && !isNull(d.Type()) {
+			return nil, sqlerr.At(sqlerr.UndefinedFunction, p, "function extract(%s) does not exist", physical.TypeName(d.Type()))
+		}
+		switch field {
+		case "year", "quarter", "month", "day", "hour", "minute", "second", "dow", "doy", "week", "epoch":
+		default:
+			return nil, sqlerr.At(sqlerr.InvalidParameterValue, p, "unit %q not supported by EXTRACT", field)
+		}
+		return &Func{Fn: physical.FnExtract, Arg: []Expr{&Const{Value: field, T: physical.String}, castTo(d, physical.Timestamp)}, T: physical.Int64}, nil
+	case "substring", "substr":
+		if err := arity(2, 3); err != nil {
+			return nil, err
+		}
+		if err := str(0); err != nil {
+			return nil, err
+		}
+		for i := 1; i < len(args); i++ {
+			if err := integer(i); err != nil {
+				return nil, err
+			}
+		}
+		return &Func{Fn: physical.FnSubstring, Arg: args, T: physical.String}, nil
+	case "upper", "ucase", "lower", "lcase":
+		if err := arity(1, 1); err != nil {
+			return nil, err
+		}
+		if err := str(0); err != nil {
+			return nil, err
+		}
+		fn := physical.FnUpper
+		if name == "lower" || name == "lcase" {
+			fn = physical.FnLower
+		}
+		return &Func{Fn: fn, Arg: args, T: physical.String}, nil
+	case "trim", "ltrim", "rtrim", "btrim":
+		if err := arity(1, 2); err != nil {
+			return nil, err
+		}
+		for i := range args {
+			if err := str(i); err != nil {
+				return nil, err
+			}
+		}
+		fn := map[string]string{"trim": physical.FnTrim, "btrim": physical.FnTrim, "ltrim": physical.FnLTrim, "rtrim": physical.FnRTrim}[name]
+		for _, a := range e.Args {
+			if td, ok := a.(*ast.TrimDirectionExpr); ok {
+				switch td.Direction {
+				case ast.TrimLeading:
+					fn = physical.FnLTrim
+				case ast.TrimTrailing:
+					fn = physical.FnRTrim
+				}
+			}
+		}
+		return &Func{Fn: fn, Arg: args, T: physical.String}, nil
+	case "length", "char_length", "character_length":
+		if err := arity(1, 1); err != nil {
+			return nil, err
+		}
+		if err := str(0); err != nil {
+			return nil, err
+		}
+		return &Func{Fn: physical.FnLength, Arg: args, T: physical.Int32}, nil
+	case "concat":
+		if len(args) == 0 {
+			return nil, sqlerr.At(sqlerr.UndefinedFunction, p, "function concat() does not exist")
+		}
+		for i := range args {
+			args[i] = b.cast(args[i], physical.String)
+		}
+		// `a || b` reaches us as concat(a, b); only the function form skips NULLs.
+		fn := physical.FnConcatOp
+		if off := e.OriginTextPosition(); off >= 0 && off+6 <= len(b.text) && strings.EqualFold(b.text[off:off+6], "concat") {
+			fn = physical.FnConcat
+		}
+		if fn == physical.FnConcatOp && len(args) != 2 {
+			fn = physical.FnConcat
+		}
+		return &Func{Fn: fn, Arg: args, T: physical.String}, nil
+	case "coalesce", "ifnull", "nvl":
+		if len(args) == 0 {
+			return nil, sqlerr.At(sqlerr.UndefinedFunction, p, "function coalesce() does not exist")
+		}
+		args, t, err := unify("COALESCE", p, args...)
+		if err != nil {
+			return nil, err
+		}
+		return &Func{Fn: physical.FnCoalesce, Arg: args, T: t}, nil
+	case "nullif":
+		if err := arity(2, 2); err != nil {
+			return nil, err
+		}
+		args, t, err := unify("NULLIF", p, args...)
+		if err != nil {
+			return nil, err
+		}
+		return &Func{Fn: physical.FnNullIf, Arg: args, T: t}, nil
+	case "abs":
+		if err := arity(1, 1); err != nil {
+			return nil, err
+		}
+		if !isNumeric(args[0].Type()) && !isNull(args[0].Type()) {
+			return nil, sqlerr.At(sqlerr.UndefinedFunction, p, "function abs(%s) does not exist", physical.TypeName(args[0].Type()))
+		}
+		if isNull(args[0].Type()) {
+			args[0] = castTo(args[0], physical.Int32)
+		}
+		return &Func{Fn: physical.FnAbs, Arg: args, T: args[0].Type()}, nil
+	case "round":
+		if err := arity(1, 2); err != nil {
+			return nil, err
+		}
+		x := args[0]
+		if isNull(x.Type()) {
+			x = castTo(x, physical.Float64)
+		}
+		if !isNumeric(x.Type()) {
+			return nil, sqlerr.At(sqlerr.UndefinedFunction, p, "function round(%s) does not exist", physical.TypeName(x.Type()))
+		}
+		digits := int32(0)
+		if len(args) == 2 {
+			c, ok := args[1].(*Const)
+			if !ok || !isInteger(c.T) {
+				return nil, sqlerr.At(sqlerr.FeatureNotSupported, p, "round: the number of digits must be an integer constant")
+			}
+			switch v := c.Value.(type) {
+			case int32:
+				digits = v
+			case int64:
+				digits = int32(v)
+			}
+		}
+		out := []Expr{x, &Const{Value: digits, T: physical.Int32}}
+		switch t := x.Type().(type) {
+		case *arrow.Int32Type, *arrow.Int64Type:
+			if digits >= 0 {
+				return x, nil
+			}
+			return &Func{Fn: physical.FnRound, Arg: out, T: t}, nil
+		case *arrow.Decimal128Type:
+			s := max(0, min(t.Scale, digits))
+			return &Func{Fn: physical.FnRound, Arg: out, T: physical.Decimal(t.Precision, s)}, nil
+		}
+		return &Func{Fn: physical.FnRound, Arg: out, T: physical.Float64}, nil
+	case "regexp_like":
+		if err := arity(2, 2); err != nil {
+			return nil, err
+		}
+		for i := range args {
+			if err := str(i); err != nil {
+				return nil, err
+			}
+		}
+		return &Func{Fn: physical.FnRegexpLike, Arg: args, T: physical.Boolean}, nil
+	}
+	return nil, sqlerr.At(sqlerr.UndefinedFunction, p, "function %s does not exist", name)
+}
+
+// intervalConst builds INTERVAL 'n' unit as a constant.
+func (b *binder) intervalConst(v Expr, unit string, p int) (Expr, error) {
+	c, ok := v.(*Const)
+	if !ok || c.Value == nil {
+		return nil, sqlerr.At(sqlerr.FeatureNotSupported, p, "INTERVAL needs a constant quantity")
+	}
+	var n int64
+	switch x := c.Value.(type) {
+	case int32:
+		n = int64(x)
+	case int64:
+		n = x
+	case string:
+		var err error
+		n, err = parseIntervalQuantity(x)
+		if err != nil {
+			return nil, sqlerr.At(sqlerr.InvalidDatetimeFormat, p, "invalid input syntax for type interval: %q", x)
+		}
+	default:
+		return nil, sqlerr.At(sqlerr.FeatureNotSupported, p, "INTERVAL quantity must be an integer")
+	}
+	var iv arrow.MonthDayNanoInterval
+	switch strings.ToUpper(unit) {
+	case "YEAR":
+		iv.Months = int32(12 * n)
+	case "QUARTER":
+		iv.Months = int32(3 * n)
+	case "MONTH":
+		iv.Months = int32(n)
+	case "WEEK":
+		iv.Days = int32(7 * n)
+	case "DAY":
+		iv.Days = int32(n)
+	case "HOUR":
+		iv.Nanoseconds = n * 3600e9
+	case "MINUTE":
+		iv.Nanoseconds = n * 60e9
+	case "SECOND":
+		iv.Nanoseconds = n * 1e9
+	default:
+		return nil, sqlerr.At(sqlerr.FeatureNotSupported, p, "interval unit %s is not supported", unit)
+	}
+	return &Const{Value: iv, T: physical.Interval}, nil
+}
+
+func parseIntervalQuantity(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(strings.TrimPrefix(s, "-"), "+")
+	if s == "" {
+		return 0, sqlerr.New(sqlerr.InvalidDatetimeFormat, "empty interval")
+	}
+	var n int64
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return 0, sqlerr.New(sqlerr.InvalidDatetimeFormat, "bad interval")
+		}
+		n = n*10 + int64(r-'0')
+	}
+	if neg {
+		n = -n
+	}
+	return n, nil
+}
+
+// fold evaluates a constant expression now when an evaluator is available;
+// an evaluation error is returned with the expression's position.
+func (b *binder) fold(e Expr, p int) (Expr, error) {
+	if b.p.Eval == nil || !isConst(e) {
+		return e, nil
+	}
+	if _, ok := e.(*Const); ok {
+		return e, nil
+	}
+	pe, err := toPhysicalExpr(e, nil)
+	if err != nil {
+		return e, nil
+	}
+	v, err := b.p.Eval(pe)
+	if err != nil {
+		if se, ok := err.(*sqlerr.Error); ok && se.Pos == 0 {
+			c := *se
+			c.Pos = p
+			return nil, &c
+		}
+		return nil, err
+	}
+	return &Const{Value: v, T: e.Type()}, nil
+}

@@ -1,0 +1,590 @@
+package planner
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/quarrydb/quarry/catalog"
+	"github.com/quarrydb/quarry/catalog/sqlerr"
+	"github.com/quarrydb/quarry/planner/physical"
+)
+
+// toPhysicalExpr converts a logical expression over cols (ColRefs resolve to
+// positions in cols) into a physical one.
+func toPhysicalExpr(e Expr, cols []Column) (physical.Expr, error) {
+	switch x := e.(type) {
+	case *ColRef:
+		for i, c := range cols {
+			if c.ID == x.ID {
+				return &physical.ColRef{Index: i, T: x.T, Name: x.Name}, nil
+			}
+		}
+		return nil, fmt.Errorf("internal error: column %s#%d not found in input", x.Name, x.ID)
+	case *Const:
+		return &physical.Literal{Value: x.Value, T: x.T}, nil
+	case *Func:
+		args := make([]physical.Expr, len(x.Arg))
+		for i, a := range x.Arg {
+			pa, err := toPhysicalExpr(a, cols)
+			if err != nil {
+				return nil, err
+			}
+			args[i] = pa
+		}
+		return &physical.Call{Fn: x.Fn, Args: args, T: x.T}, nil
+	case *CaseExpr:
+		c := &physical.Case{T: x.T}
+		for i := range x.Whens {
+			w, err := toPhysicalExpr(x.Whens[i], cols)
+			if err != nil {
+				return nil, err
+			}
+			t, err := toPhysicalExpr(x.Thens[i], cols)
+			if err != nil {
+				return nil, err
+			}
+			c.Whens, c.Thens = append(c.Whens, w), append(c.Thens, t)
+		}
+		el, err := toPhysicalExpr(x.Else, cols)
+		if err != nil {
+			return nil, err
+		}
+		c.Else = el
+		return c, nil
+	}
+	return nil, fmt.Errorf("internal error: cannot execute expression %s", e)
+}
+
+func schemaOf(cols []Column) *arrow.Schema {
+	fields := make([]arrow.Field, len(cols))
+	for i, c := range cols {
+		fields[i] = arrow.Field{Name: c.Name, Type: c.T, Nullable: true}
+	}
+	return arrow.NewSchema(fields, nil)
+}
+
+// physBuilder turns an optimized logical plan into fragments.
+type physBuilder struct {
+	p      *Planner
+	nextID int
+	frags  []*physical.Fragment
+	pruned map[string]int // rule statistics for EXPLAIN
+	fired  map[string]int
+}
+
+func (pb *physBuilder) base(cols []Column) physical.Base {
+	pb.nextID++
+	return physical.Base{ID: pb.nextID, Out: schemaOf(cols)}
+}
+
+// cut ends a parallel subtree: it becomes a fragment whose instances send
+// their output to one consumer, and the consumer reads an exchange.
+func (pb *physBuilder) cut(n physical.Node) physical.Node {
+	id := len(pb.frags)
+	pb.frags = append(pb.frags, &physical.Fragment{ID: id, Root: n, Consumer: -1, Output: physical.Gather})
+	pb.nextID++
+	return &physical.ExchangeSource{Base: physical.Base{ID: pb.nextID, Out: n.Schema()}, Fragment: id}
+}
+
+// build returns the physical node for n and whether it runs in parallel
+// instances (true) or as a single instance.
+func (pb *physBuilder) build(n LNode) (physical.Node, bool, error) {
+	switch x := n.(type) {
+	case *LScan:
+		return pb.buildScan(x)
+	case *LValues:
+		rec, err := valuesRecord(x)
+		if err != nil {
+			return nil, false, err
+		}
+		var batches []arrow.Record
+		if rec != nil {
+			batches = []arrow.Record{rec}
+		}
+		return &physical.Values{Base: pb.base(x.Cols), Name: "values", Batches: batches}, false, nil
+	case *LFilter:
+		in, par, err := pb.build(x.Input)
+		if err != nil {
+			return nil, false, err
+		}
+		pred, err := toPhysicalExpr(x.Pred, x.Input.Columns())
+		if err != nil {
+			return nil, false, err
+		}
+		return &physical.Filter{Base: pb.base(x.Columns()), Input: in, Pred: pred}, par, nil
+	case *LProject:
+		in, par, err := pb.build(x.Input)
+		if err != nil {
+			return nil, false, err
+		}
+		exprs := make([]physical.Expr, len(x.Exprs))
+		for i, e := range x.Exprs {
+			if exprs[i], err = toPhysicalExpr(e, x.Input.Columns()); err != nil {
+				return nil, false, err
+			}
+		}
+		return &physical.Project{Base: pb.base(x.Cols), Input: in, Exprs: exprs}, par, nil
+	case *LAggregate:
+		return pb.buildAggregate(x)
+	case *LSort:
+		in, par, err := pb.build(x.Input)
+		if err != nil {
+			return nil, false, err
+		}
+		keys, err := sortKeys(x.Items, x.Input.Columns())
+		if err != nil {
+			return nil, false, err
+		}
+		if par {
+			in = pb.cut(in)
+		}
+		return &physical.Sort{Base: pb.base(x.Columns()), Input: in, Keys: keys}, false, nil
+	case *LLimit:
+		if s, ok := x.Input.(*LSort); ok && x.N >= 0 {
+			in, par, err := pb.build(s.Input)
+			if err != nil {
+				return nil, false, err
+			}
+			keys, err := sortKeys(s.Items, s.Input.Columns())
+			if err != nil {
+				return nil, false, err
+			}
+			if par {
+				// Each instance keeps its own top rows; the final TopN merges.
+				partial := &physical.TopN{Base: pb.base(x.Columns()), Input: in, Keys: keys, N: x.Offset + x.N}
+				in = pb.cut(partial)
+			}
+			return &physical.TopN{Base: pb.base(x.Columns()), Input: in, Keys: keys, Offset: x.Offset, N: x.N}, false, nil
+		}
+		in, par, err := pb.build(x.Input)
+		if err != nil {
+			return nil, false, err
+		}
+		if par {
+			if x.N >= 0 {
+				in = &physical.Limit{Base: pb.base(x.Columns()), Input: in, N: x.Offset + x.N}
+			}
+			in = pb.cut(in)
+		}
+		return &physical.Limit{Base: pb.base(x.Columns()), Input: in, Offset: x.Offset, N: x.N}, false, nil
+	}
+	return nil, false, fmt.Errorf("internal error: no physical plan for %T", n)
+}
+
+func sortKeys(items []SortItem, cols []Column) ([]physical.SortKey, error) {
+	keys := make([]physical.SortKey, len(items))
+	for i, it := range items {
+		c, ok := it.Expr.(*ColRef)
+		if !ok {
+			return nil, fmt.Errorf("internal error: sort key %s is not a column", it.Expr)
+		}
+		idx := -1
+		for j, col := range cols {
+			if col.ID == c.ID {
+				idx = j
+			}
+		}
+		if idx < 0 {
+			return nil, fmt.Errorf("internal error: sort column %s not found", c.Name)
+		}
+		keys[i] = physical.SortKey{Col: idx, Desc: it.Desc, NullsFirst: it.NullsFirst}
+	}
+	return keys, nil
+}
+
+func (pb *physBuilder) buildAggregate(x *LAggregate) (physical.Node, bool, error) {
+	in, par, err := pb.build(x.Input)
+	if err != nil {
+		return nil, false, err
+	}
+	inCols := x.Input.Columns()
+	groupBy := make([]physical.Expr, len(x.GroupBy))
+	for i, g := range x.GroupBy {
+		if groupBy[i], err = toPhysicalExpr(g, inCols); err != nil {
+			return nil, false, err
+		}
+	}
+	aggs := make([]physical.AggCall, len(x.Aggs))
+	distinct := false
+	for i, a := range x.Aggs {
+		aggs[i] = physical.AggCall{Fn: a.Fn, Distinct: a.Distinct, T: a.T}
+		if a.Arg != nil {
+			if aggs[i].Arg, err = toPhysicalExpr(a.Arg, inCols); err != nil {
+				return nil, false, err
+			}
+		}
+		distinct = distinct || a.Distinct
+	}
+	if !par {
+		return &physical.HashAggregate{Base: pb.base(x.Cols), Input: in, Mode: physical.AggSingle, GroupBy: groupBy, Aggs: aggs}, false, nil
+	}
+	if distinct {
+		in = pb.cut(in)
+		return &physical.HashAggregate{Base: pb.base(x.Cols), Input: in, Mode: physical.AggSingle, GroupBy: groupBy, Aggs: aggs}, false, nil
+	}
+	// Partial aggregation in every scan instance, final after the gather.
+	var partialFields []arrow.Field
+	for i, g := range x.GroupBy {
+		partialFields = append(partialFields, arrow.Field{Name: x.Cols[i].Name, Type: g.Type(), Nullable: true})
+	}
+	for i := range aggs {
+		partialFields = append(partialFields, aggs[i].StateFields()...)
+	}
+	pb.nextID++
+	partial := &physical.HashAggregate{
+		Base:  physical.Base{ID: pb.nextID, Out: arrow.NewSchema(partialFields, nil)},
+		Input: in, Mode: physical.AggPartial, GroupBy: groupBy, Aggs: aggs,
+	}
+	ex := pb.cut(partial)
+	finalKeys := make([]physical.Expr, len(groupBy))
+	for i, g := range x.GroupBy {
+		finalKeys[i] = &physical.ColRef{Index: i, T: g.Type(), Name: x.Cols[i].Name}
+	}
+	return &physical.HashAggregate{Base: pb.base(x.Cols), Input: ex, Mode: physical.AggFinal, GroupBy: finalKeys, Aggs: aggs}, false, nil
+}
+
+func (pb *physBuilder) buildScan(x *LScan) (physical.Node, bool, error) {
+	ds := x.Dataset
+	if ds.Kind == catalog.MemoryDataset {
+		return pb.buildMemoryScan(x)
+	}
+	nFile := ds.Schema.NumFields() - len(ds.PartitionColumns)
+	scan := &physical.ParquetScan{Base: pb.base(x.Cols), Table: x.Name, Limit: x.Limit}
+	for i, c := range x.Cols {
+		ord := x.Ordinals[i]
+		sc := physical.ScanColumn{Name: c.Name, FileColumn: -1, T: c.T}
+		if ord >= nFile {
+			sc.Partition = ord - nFile
+		} else if len(ds.Files) > 0 {
+			sc.FileColumn = ds.Files[0].ColumnIndex[ord]
+			for _, f := range ds.Files[1:] {
+				if f.ColumnIndex[ord] != sc.FileColumn {
+					return nil, false, sqlerr.New(sqlerr.FeatureNotSupported,
+						"files of %s have column %s at different positions; rewrite them with one schema", x.Name, c.Name)
+				}
+			}
+		}
+		scan.Columns = append(scan.Columns, sc)
+	}
+	if len(x.Filters) > 0 {
+		f, err := toPhysicalExpr(andAll(x.Filters), x.Cols)
+		if err != nil {
+			return nil, false, err
+		}
+		scan.Filter = f
+	}
+	prune := !pb.p.Disabled[RuleRowGroupPruning]
+	for _, f := range ds.Files {
+		sf := physical.ScanFile{Path: f.Path, PartitionValues: f.PartitionValues}
+		for rg, stats := range f.RowGroups {
+			if prune && rowGroupExcluded(x, ds, f, stats, nFile) {
+				scan.Pruned++
+				continue
+			}
+			sf.RowGroups = append(sf.RowGroups, rg)
+			sf.Rows += stats.Rows
+		}
+		if len(sf.RowGroups) > 0 {
+			scan.Files = append(scan.Files, sf)
+		}
+	}
+	if scan.Pruned > 0 {
+		pb.fired[RuleRowGroupPruning]++
+	}
+	return scan, true, nil
+}
+
+func (pb *physBuilder) buildMemoryScan(x *LScan) (physical.Node, bool, error) {
+	ds := x.Dataset
+	batches := ds.Memory.Snapshot()
+	allCols := make([]Column, ds.Schema.NumFields())
+	for i := range allCols {
+		f := ds.Schema.Field(i)
+		allCols[i] = Column{ID: -ColumnID(i + 1), Name: f.Name, T: f.Type}
+	}
+	var node physical.Node = &physical.Values{Base: pb.base(allCols), Name: x.Name, Batches: batches}
+	// Map the scan's columns onto the table's.
+	for i := range x.Cols {
+		allCols[x.Ordinals[i]].ID = x.Cols[i].ID
+	}
+	if len(x.Filters) > 0 {
+		pred, err := toPhysicalExpr(andAll(x.Filters), allCols)
+		if err != nil {
+			return nil, false, err
+		}
+		node = &physical.Filter{Base: pb.base(allCols), Input: node, Pred: pred}
+	}
+	exprs := make([]physical.Expr, len(x.Cols))
+	for i, c := range x.Cols {
+		exprs[i] = &physical.ColRef{Index: x.Ordinals[i], T: c.T, Name: c.Name}
+	}
+	node = &physical.Project{Base: pb.base(x.Cols), Input: node, Exprs: exprs}
+	if x.Limit >= 0 {
+		node = &physical.Limit{Base: pb.base(x.Cols), Input: node, N: x.Limit}
+	}
+	return node, false, nil
+}
+
+// valuesRecord builds the batch of constant rows (nil for no rows).
+func valuesRecord(v *LValues) (arrow.Record, error) {
+	if len(v.Rows) == 0 {
+		return nil, nil
+	}
+	schema := schemaOf(v.Cols)
+	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
+	defer b.Release()
+	for _, row := range v.Rows {
+		for i, e := range row {
+			c, ok := e.(*Const)
+			if !ok {
+				return nil, sqlerr.New(sqlerr.FeatureNotSupported, "VALUES entries must be constants, got %s", e)
+			}
+			if err := appendValue(b.Field(i), c.Value); err != nil {
+				return nil, err
+			}
+		}
+	}
+	rec := b.NewRecord()
+	if len(v.Cols) == 0 {
+		rec.Release()
+		return array.NewRecord(schema, nil, int64(len(v.Rows))), nil
+	}
+	return rec, nil
+}
+
+func appendValue(b array.Builder, v any) error {
+	if v == nil {
+		b.AppendNull()
+		return nil
+	}
+	switch b := b.(type) {
+	case *array.BooleanBuilder:
+		b.Append(v.(bool))
+	case *array.Int32Builder:
+		b.Append(v.(int32))
+	case *array.Int64Builder:
+		b.Append(v.(int64))
+	case *array.Float64Builder:
+		b.Append(v.(float64))
+	case *array.Decimal128Builder:
+		b.Append(v.(decimal128.Num))
+	case *array.StringBuilder:
+		b.Append(v.(string))
+	case *array.Date32Builder:
+		b.Append(v.(arrow.Date32))
+	case *array.TimestampBuilder:
+		b.Append(v.(arrow.Timestamp))
+	case *array.MonthDayNanoIntervalBuilder:
+		b.Append(v.(arrow.MonthDayNanoInterval))
+	case *array.NullBuilder:
+		b.AppendNull()
+	default:
+		return fmt.Errorf("internal error: cannot build values of %T", b)
+	}
+	return nil
+}
+
+// finish assigns consumers and appends the root fragment.
+func (pb *physBuilder) finish(root physical.Node, par bool) *physical.Plan {
+	if par {
+		root = pb.cut(root)
+	}
+	rootID := len(pb.frags)
+	pb.frags = append(pb.frags, &physical.Fragment{ID: rootID, Root: root, Parallelism: 1, Consumer: -1, Output: physical.Gather})
+	for _, f := range pb.frags {
+		physical.Walk(f.Root, func(n physical.Node) {
+			if ex, ok := n.(*physical.ExchangeSource); ok {
+				pb.frags[ex.Fragment].Consumer = f.ID
+			}
+		})
+	}
+	return &physical.Plan{Fragments: pb.frags}
+}
+
+// ---- row-group pruning ----
+
+// rowGroupExcluded reports whether statistics prove that no row of the row
+// group satisfies all of the scan's filters.
+func rowGroupExcluded(x *LScan, ds *catalog.Dataset, f catalog.File, rg catalog.RowGroup, nFile int) bool {
+	colOrd := map[ColumnID]int{}
+	for i, c := range x.Cols {
+		colOrd[c.ID] = x.Ordinals[i]
+	}
+	// stats for a column ordinal: min, max, nullCount, known.
+	stats := func(ord int) (lo, hi any, nulls int64, ok bool) {
+		if ord >= nFile {
+			v := f.PartitionValues[ord-nFile]
+			if v == nil {
+				return nil, nil, rg.Rows, false
+			}
+			return v, v, 0, true
+		}
+		if ord >= len(rg.Columns) {
+			return nil, nil, -1, false
+		}
+		s := rg.Columns[ord]
+		return s.Min, s.Max, s.NullCount, s.HasMinMax
+	}
+	for _, cj := range x.Filters {
+		fn, ok := cj.(*Func)
+		if !ok {
+			continue
+		}
+		switch fn.Fn {
+		case physical.FnIsNull:
+			if c, ok := fn.Arg[0].(*ColRef); ok {
+				if _, _, nulls, _ := stats(colOrd[c.ID]); nulls == 0 {
+					return true
+				}
+			}
+			continue
+		case physical.FnIsNotNull:
+			if c, ok := fn.Arg[0].(*ColRef); ok {
+				if _, _, nulls, _ := stats(colOrd[c.ID]); nulls == rg.Rows {
+					return true
+				}
+			}
+			continue
+		case physical.FnIn:
+			c, ok := fn.Arg[0].(*ColRef)
+			if !ok {
+				continue
+			}
+			lo, hi, nulls, known := stats(colOrd[c.ID])
+			if nulls == rg.Rows && rg.Rows > 0 {
+				return true
+			}
+			if !known {
+				continue
+			}
+			any := false
+			for _, a := range fn.Arg[1:] {
+				k, ok := a.(*Const)
+				if !ok || k.Value == nil {
+					any = true
+					break
+				}
+				if compareValues(k.Value, lo) >= 0 && compareValues(k.Value, hi) <= 0 {
+					any = true
+					break
+				}
+			}
+			if !any {
+				return true
+			}
+			continue
+		case physical.FnEq, physical.FnLt, physical.FnLe, physical.FnGt, physical.FnGe:
+		default:
+			continue
+		}
+		op := fn.Fn
+		c, cok := fn.Arg[0].(*ColRef)
+		k, kok := fn.Arg[1].(*Const)
+		if !cok || !kok {
+			c, cok = fn.Arg[1].(*ColRef)
+			k, kok = fn.Arg[0].(*Const)
+			op = flipCmp(op)
+		}
+		if !cok || !kok {
+			continue
+		}
+		lo, hi, nulls, known := stats(colOrd[c.ID])
+		if k.Value == nil || (nulls == rg.Rows && rg.Rows > 0) {
+			return true // comparison with NULL, or only NULLs: never true
+		}
+		if !known || lo == nil || hi == nil {
+			continue
+		}
+		switch op {
+		case physical.FnEq:
+			if compareValues(k.Value, lo) < 0 || compareValues(k.Value, hi) > 0 {
+				return true
+			}
+		case physical.FnLt:
+			if compareValues(lo, k.Value) >= 0 {
+				return true
+			}
+		case physical.FnLe:
+			if compareValues(lo, k.Value) > 0 {
+				return true
+			}
+		case physical.FnGt:
+			if compareValues(hi, k.Value) <= 0 {
+				return true
+			}
+		case physical.FnGe:
+			if compareValues(hi, k.Value) < 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func flipCmp(op string) string {
+	switch op {
+	case physical.FnLt:
+		return physical.FnGt
+	case physical.FnLe:
+		return physical.FnGe
+	case physical.FnGt:
+		return physical.FnLt
+	case physical.FnGe:
+		return physical.FnLe
+	}
+	return op
+}
+
+// compareValues orders two values of the same type (Literal.Value form).
+// Mismatched types compare as equal, which never prunes.
+func compareValues(a, b any) int {
+	switch x := a.(type) {
+	case int32:
+		if y, ok := b.(int32); ok {
+			return cmp3(x < y, x > y)
+		}
+	case int64:
+		if y, ok := b.(int64); ok {
+			return cmp3(x < y, x > y)
+		}
+	case float64:
+		if y, ok := b.(float64); ok {
+			return cmp3(x < y, x > y)
+		}
+	case string:
+		if y, ok := b.(string); ok {
+			return strings.Compare(x, y)
+		}
+	case arrow.Date32:
+		if y, ok := b.(arrow.Date32); ok {
+			return cmp3(x < y, x > y)
+		}
+	case arrow.Timestamp:
+		if y, ok := b.(arrow.Timestamp); ok {
+			return cmp3(x < y, x > y)
+		}
+	case decimal128.Num:
+		if y, ok := b.(decimal128.Num); ok {
+			return cmp3(x.Less(y), y.Less(x))
+		}
+	case bool:
+		if y, ok := b.(bool); ok {
+			return cmp3(!x && y, x && !y)
+		}
+	}
+	return 0
+}
+
+func cmp3(less, greater bool) int {
+	switch {
+	case less:
+		return -1
+	case greater:
+		return 1
+	}
+	return 0
+}

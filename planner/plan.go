@@ -1,0 +1,345 @@
+package planner
+
+import (
+	"context"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/pingcap/tidb/pkg/parser"
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/mysql"
+	_ "github.com/pingcap/tidb/pkg/parser/test_driver" // literal values in the AST
+	"github.com/quarrydb/quarry/catalog/sqlerr"
+	"github.com/quarrydb/quarry/planner/physical"
+)
+
+// TiDB's parser is not safe for concurrent use; pool them.
+var parsers = sync.Pool{New: func() any {
+	p := parser.New()
+	p.SetSQLMode(mysql.ModeANSIQuotes | mysql.ModePipesAsConcat | mysql.ModeNoBackslashEscapes)
+	return p
+}}
+
+var tidbErrRe = regexp.MustCompile(`line (\d+) column (\d+) near "(.*)"`)
+
+func parseAll(sql string) ([]*Parsed, error) {
+	texts, _ := splitStatements(sql)
+	out := make([]*Parsed, 0, len(texts))
+	for _, text := range texts {
+		out = append(out, parseOne(text))
+	}
+	return out, nil
+}
+
+func parseOne(text string) *Parsed {
+	ps := &Parsed{Text: strings.TrimSpace(text)}
+	sig := significant(tokenize(ps.Text))
+	// ALTER TABLE name REFRESH METADATA (Dremio) is not in TiDB's grammar.
+	if len(sig) >= 5 && sig[0].is("alter") && sig[1].is("table") {
+		name, k := parseQualifiedName(sig, 2)
+		if len(name) > 0 && k+2 == len(sig) && sig[k].is("refresh") && sig[k+1].is("metadata") {
+			ps.refresh = name
+			return ps
+		}
+	}
+	rw := rewrite(ps.Text)
+	rw.text = foldLongNames(rw.text)
+	p := parsers.Get().(*parser.Parser)
+	defer parsers.Put(p)
+	stmts, _, err := p.Parse(rw.text, "", "")
+	if err != nil {
+		ps.err = syntaxError(err, rw.text)
+		return ps
+	}
+	if len(stmts) != 1 {
+		ps.err = sqlerr.New(sqlerr.SyntaxError, "expected one statement")
+		return ps
+	}
+	ps.node, ps.derived = stmts[0], rw.derivedColumns
+	return ps
+}
+
+// syntaxError converts a TiDB parse error into 42601 with a position.
+func syntaxError(err error, text string) error {
+	m := tidbErrRe.FindStringSubmatch(err.Error())
+	if m == nil {
+		return sqlerr.Wrap(sqlerr.SyntaxError, err, "syntax error")
+	}
+	line, _ := strconv.Atoi(m[1])
+	col, _ := strconv.Atoi(m[2])
+	off := 0
+	for i := 1; i < line; i++ {
+		j := strings.IndexByte(text[off:], '\n')
+		if j < 0 {
+			break
+		}
+		off += j + 1
+	}
+	off += col
+	near := strings.TrimSpace(m[3])
+	// TiDB reports the column after the offending token; point at the
+	// token itself when we can find it.
+	if near != "" {
+		if i := strings.Index(text, near); i >= 0 && i <= off {
+			off = i
+		}
+	}
+	if near == "" {
+		return sqlerr.At(sqlerr.SyntaxError, off+1, "syntax error at end of input")
+	}
+	tok := near
+	if f := significant(tokenize(near)); len(f) > 0 {
+		tok = f[0].text
+	}
+	return sqlerr.At(sqlerr.SyntaxError, off+1, "syntax error at or near %q", tok)
+}
+
+// foldLongNames joins names of three or more parts after FROM / JOIN /
+// INTO / TABLE into one quoted identifier, since TiDB's grammar only knows
+// schema.table: src.folder.tbl → "src\x1ffolder\x1ftbl".
+func foldLongNames(sql string) string {
+	toks := tokenize(sql)
+	var sigIdx []int
+	for i, t := range toks {
+		if t.kind != tokSpace {
+			sigIdx = append(sigIdx, i)
+		}
+	}
+	var b strings.Builder
+	last := 0
+	for k := 0; k < len(sigIdx); k++ {
+		t := toks[sigIdx[k]]
+		if !(t.is("from") || t.is("join") || t.is("into") || t.is("table") || (t.text == "," && false)) {
+			continue
+		}
+		sig := make([]token, 0, 16)
+		for j := k + 1; j < len(sigIdx) && j < k+64; j++ {
+			sig = append(sig, toks[sigIdx[j]])
+		}
+		parts, n := parseQualifiedName(sig, 0)
+		if len(parts) < 3 {
+			continue
+		}
+		start := toks[sigIdx[k+1]].pos
+		endTok := toks[sigIdx[k+n]]
+		end := endTok.pos + len(endTok.text)
+		b.WriteString(sql[last:start])
+		b.WriteString(`"` + strings.ReplaceAll(strings.Join(parts, nameSep), `"`, `""`) + `"`)
+		last = end
+		k += n
+	}
+	b.WriteString(sql[last:])
+	return b.String()
+}
+
+func (p *Planner) plan(ctx context.Context, sess *Session, ps *Parsed) (*Statement, error) {
+	if ps.err != nil {
+		return nil, ps.err
+	}
+	st := &Statement{Text: ps.Text}
+	if ps.refresh != nil {
+		st.Kind, st.Table, st.Tag = StmtRefreshMetadata, ps.refresh, "ALTER TABLE"
+		return st, nil
+	}
+	b := &binder{ctx: ctx, p: p, sess: sess, text: ps.Text, derived: map[string][][]string{}}
+	for k, v := range ps.derived {
+		b.derived[k] = append([][]string{}, v...)
+	}
+	switch n := ps.node.(type) {
+	case *ast.SelectStmt, *ast.SetOprStmt:
+		st.Kind, st.Tag = StmtQuery, "SELECT"
+		return st, p.planQuery(b, st, n.(ast.ResultSetNode))
+	case *ast.ExplainStmt:
+		q, ok := n.Stmt.(ast.ResultSetNode)
+		if !ok {
+			return nil, sqlerr.New(sqlerr.FeatureNotSupported, "EXPLAIN supports queries only")
+		}
+		st.Kind, st.Tag, st.Analyze = StmtExplain, "EXPLAIN", n.Analyze
+		return st, p.planQuery(b, st, q)
+	case *ast.CreateTableStmt:
+		if n.Select != nil {
+			return nil, sqlerr.New(sqlerr.FeatureNotSupported, "CREATE TABLE AS SELECT is not supported yet")
+		}
+		st.Kind, st.Tag, st.IfNotExists = StmtCreateTable, "CREATE TABLE", n.IfNotExists
+		st.Table = tableName(n.Table)
+		var fields []arrow.Field
+		for _, c := range n.Cols {
+			t, err := fieldTypeToArrow(c.Tp)
+			if err != nil {
+				return nil, err
+			}
+			fields = append(fields, arrow.Field{Name: c.Name.Name.O, Type: t, Nullable: true})
+		}
+		st.TableSchema = arrow.NewSchema(fields, nil)
+		return st, nil
+	case *ast.InsertStmt:
+		st.Kind, st.Tag = StmtInsert, "INSERT"
+		return st, p.planInsert(b, st, n)
+	case *ast.DropTableStmt:
+		if len(n.Tables) != 1 {
+			return nil, sqlerr.New(sqlerr.FeatureNotSupported, "DROP TABLE takes one table")
+		}
+		st.Kind, st.Tag, st.IfExists = StmtDropTable, "DROP TABLE", n.IfExists
+		st.Table = tableName(n.Tables[0])
+		return st, nil
+	case *ast.UseStmt:
+		sess.DefaultSchema = strings.ReplaceAll(n.DBName, nameSep, ".")
+		st.Kind, st.Tag = StmtSet, "USE"
+		return st, nil
+	case *ast.CreateIndexStmt:
+		st.Kind, st.Tag = StmtNoop, "CREATE INDEX"
+		return st, nil
+	case *ast.BeginStmt:
+		st.Kind, st.Tag = StmtNoop, "BEGIN"
+		return st, nil
+	case *ast.CommitStmt:
+		st.Kind, st.Tag = StmtNoop, "COMMIT"
+		return st, nil
+	case *ast.RollbackStmt:
+		st.Kind, st.Tag = StmtNoop, "ROLLBACK"
+		return st, nil
+	case *ast.SetStmt:
+		st.Kind, st.Tag = StmtNoop, "SET"
+		return st, nil
+	}
+	return nil, sqlerr.New(sqlerr.FeatureNotSupported, "statement %T is not supported", ps.node)
+}
+
+func tableName(t *ast.TableName) []string {
+	var name []string
+	if t.Schema.O != "" {
+		name = append(name, strings.Split(t.Schema.O, nameSep)...)
+	}
+	return append(name, strings.Split(t.Name.O, nameSep)...)
+}
+
+// planQuery binds, optimizes and physically plans a query into st.
+func (p *Planner) planQuery(b *binder, st *Statement, q ast.ResultSetNode) error {
+	node, names, err := b.bindQuery(q)
+	if err != nil {
+		return err
+	}
+	return p.finishPlan(b, st, node, names)
+}
+
+func (p *Planner) finishPlan(b *binder, st *Statement, node LNode, names []string) error {
+	o := &optimizer{p: p, b: b, fired: map[string]int{}}
+	node, err := o.optimize(node)
+	if err != nil {
+		return err
+	}
+	pb := &physBuilder{p: p, fired: o.fired}
+	root, par, err := pb.build(node)
+	if err != nil {
+		return err
+	}
+	st.Plan = pb.finish(root, par)
+	st.Plan.Names = names
+	st.Rules = o.fired
+	st.Logical = formatLogical(node)
+	return nil
+}
+
+// planInsert plans the rows of INSERT … VALUES / SELECT cast to the target
+// table's column types.
+func (p *Planner) planInsert(b *binder, st *Statement, n *ast.InsertStmt) error {
+	ts, ok := n.Table.TableRefs.Left.(*ast.TableSource)
+	if !ok {
+		return sqlerr.New(sqlerr.FeatureNotSupported, "INSERT target must be a table")
+	}
+	tn, ok := ts.Source.(*ast.TableName)
+	if !ok {
+		return sqlerr.New(sqlerr.FeatureNotSupported, "INSERT target must be a table")
+	}
+	st.Table = tableName(tn)
+	ds, err := p.Catalog.Lookup(b.ctx, st.Table, b.sess.DefaultSchema)
+	if err != nil {
+		return err
+	}
+	schema := ds.Schema
+	// Target column positions.
+	target := make([]int, 0, schema.NumFields())
+	if len(n.Columns) == 0 {
+		for i := 0; i < schema.NumFields(); i++ {
+			target = append(target, i)
+		}
+	} else {
+		for _, c := range n.Columns {
+			idx := schema.FieldIndices(c.Name.O)
+			if len(idx) == 0 {
+				for i := 0; i < schema.NumFields(); i++ {
+					if strings.EqualFold(schema.Field(i).Name, c.Name.O) {
+						idx = []int{i}
+					}
+				}
+			}
+			if len(idx) == 0 {
+				return sqlerr.At(sqlerr.UndefinedColumn, b.findName(nil, c.Name.O), "column %q of relation %q does not exist", c.Name.O, strings.Join(st.Table, "."))
+			}
+			target = append(target, idx[0])
+		}
+	}
+	var src LNode
+	if n.Select != nil {
+		node, _, err := b.bindQuery(n.Select)
+		if err != nil {
+			return err
+		}
+		src = node
+	} else {
+		vals := &LValues{}
+		for i := range target {
+			_ = i
+		}
+		for _, row := range n.Lists {
+			if len(row) != len(target) {
+				return sqlerr.New(sqlerr.SyntaxError, "INSERT has %d expressions but %d target columns", len(row), len(target))
+			}
+			var out []Expr
+			for i, e := range row {
+				x, err := b.bindExpr(e, &scope{}, false)
+				if err != nil {
+					return err
+				}
+				x = b.cast(x, schema.Field(target[i]).Type)
+				if x, err = b.fold(x, pos(e)); err != nil {
+					return err
+				}
+				out = append(out, x)
+			}
+			vals.Rows = append(vals.Rows, out)
+		}
+		for _, t := range target {
+			f := schema.Field(t)
+			vals.Cols = append(vals.Cols, b.newColumn(f.Name, "", f.Type))
+		}
+		src = vals
+	}
+	cols := src.Columns()
+	if len(cols) != len(target) {
+		return sqlerr.New(sqlerr.SyntaxError, "INSERT has %d expressions but %d target columns", len(cols), len(target))
+	}
+	// Project onto the table's full schema: missing columns are NULL.
+	proj := &LProject{Input: src}
+	for i := 0; i < schema.NumFields(); i++ {
+		f := schema.Field(i)
+		var e Expr = &Const{T: f.Type}
+		for j, t := range target {
+			if t == i {
+				e = b.cast(&ColRef{ID: cols[j].ID, Name: cols[j].Name, T: cols[j].T}, f.Type)
+			}
+		}
+		proj.Exprs = append(proj.Exprs, e)
+		proj.Cols = append(proj.Cols, b.newColumn(f.Name, "", f.Type))
+	}
+	names := make([]string, schema.NumFields())
+	for i := range names {
+		names[i] = schema.Field(i).Name
+	}
+	return p.finishPlan(b, st, proj, names)
+}
+
+var _ = physical.Gather

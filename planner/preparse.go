@@ -1,0 +1,279 @@
+package planner
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// The pre-parse layer closes gaps between the SQL people write (PostgreSQL,
+// DuckDB, ANSI) and what TiDB's MySQL-flavoured grammar accepts. It works on
+// tokens, so string literals, quoted identifiers and comments are never
+// rewritten by accident. Rewrites keep the text length where they can so
+// error positions still point into the user's text.
+
+type tokKind int
+
+const (
+	tokSpace  tokKind = iota // whitespace and comments
+	tokWord                  // identifier or keyword
+	tokQuoted                // "identifier"
+	tokString                // 'literal'
+	tokNumber
+	tokPunct
+)
+
+type token struct {
+	kind tokKind
+	text string
+	pos  int // byte offset in the source
+}
+
+func (t token) is(word string) bool {
+	return t.kind == tokWord && strings.EqualFold(t.text, word)
+}
+
+// tokenize splits sql into tokens; it never fails (an unterminated literal
+// runs to the end and the parser reports it).
+func tokenize(sql string) []token {
+	var toks []token
+	i := 0
+	for i < len(sql) {
+		start := i
+		c := sql[i]
+		kind := tokPunct
+		switch {
+		case c == '-' && i+1 < len(sql) && sql[i+1] == '-':
+			for i < len(sql) && sql[i] != '\n' {
+				i++
+			}
+			kind = tokSpace
+		case c == '/' && i+1 < len(sql) && sql[i+1] == '*':
+			end := strings.Index(sql[i+2:], "*/")
+			if end < 0 {
+				i = len(sql)
+			} else {
+				i += end + 4
+			}
+			kind = tokSpace
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f':
+			for i < len(sql) && strings.IndexByte(" \t\n\r\f", sql[i]) >= 0 {
+				i++
+			}
+			kind = tokSpace
+		case c == '\'' || c == '"' || c == '`':
+			i++
+			for i < len(sql) {
+				if sql[i] == c {
+					if i+1 < len(sql) && sql[i+1] == c {
+						i += 2
+						continue
+					}
+					i++
+					break
+				}
+				i++
+			}
+			kind = tokString
+			if c != '\'' {
+				kind = tokQuoted
+			}
+		case c >= '0' && c <= '9' || c == '.' && i+1 < len(sql) && sql[i+1] >= '0' && sql[i+1] <= '9':
+			for i < len(sql) && (sql[i] >= '0' && sql[i] <= '9' || sql[i] == '.' ||
+				sql[i] == 'e' || sql[i] == 'E' ||
+				(sql[i] == '+' || sql[i] == '-') && (sql[i-1] == 'e' || sql[i-1] == 'E')) {
+				i++
+			}
+			kind = tokNumber
+		case c == '_' || c == '$' || c >= 0x80 || unicode.IsLetter(rune(c)):
+			for i < len(sql) {
+				r, n := utf8.DecodeRuneInString(sql[i:])
+				if r != '_' && r != '$' && !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+					break
+				}
+				i += n
+			}
+			kind = tokWord
+		default:
+			i++
+		}
+		toks = append(toks, token{kind: kind, text: sql[start:i], pos: start})
+	}
+	return toks
+}
+
+// splitStatements cuts sql at top-level semicolons and drops statements that
+// are only whitespace and comments. Each piece keeps its offset in sql.
+func splitStatements(sql string) (texts []string, offsets []int) {
+	toks := tokenize(sql)
+	start := 0
+	flush := func(end int) {
+		text := sql[start:end]
+		blank := true
+		for _, t := range tokenize(text) {
+			if t.kind != tokSpace {
+				blank = false
+				break
+			}
+		}
+		if !blank {
+			texts = append(texts, text)
+			offsets = append(offsets, start)
+		}
+	}
+	for _, t := range toks {
+		if t.kind == tokPunct && t.text == ";" {
+			flush(t.pos)
+			start = t.pos + 1
+		}
+	}
+	flush(len(sql))
+	return texts, offsets
+}
+
+// significant returns toks without whitespace and comments.
+func significant(toks []token) []token {
+	out := make([]token, 0, len(toks))
+	for _, t := range toks {
+		if t.kind != tokSpace {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// rewriteResult is the pre-parsed text plus what the rewrites took out of
+// it that the binder must put back.
+type rewriteResult struct {
+	text string
+	// derivedColumns maps a derived table's alias (lower case) to the column
+	// names of its `AS alias (c1, c2)` list, in order of appearance.
+	derivedColumns map[string][][]string
+}
+
+// rewrite applies the token rewrites to one statement:
+//   - CAST(x AS <any type name>) → __cast(x, '<type name>'), so that
+//     PostgreSQL type names (INTEGER, TEXT, BOOLEAN, NUMERIC, TIMESTAMP,
+//     DOUBLE PRECISION, …) reach the binder, which parses the type itself;
+//   - `(subquery) AS alias (c1, c2)` → `(subquery) AS alias`, with the column
+//     list kept in derivedColumns (TiDB accepts column lists only after
+//     LATERAL).
+func rewrite(sql string) rewriteResult {
+	toks := tokenize(sql)
+	res := rewriteResult{}
+	var b strings.Builder
+	// sig[i] indexes of significant tokens, for look-ahead.
+	var sig []int
+	for i, t := range toks {
+		if t.kind != tokSpace {
+			sig = append(sig, i)
+		}
+	}
+	at := func(k int) token {
+		if k < 0 || k >= len(sig) {
+			return token{kind: tokSpace}
+		}
+		return toks[sig[k]]
+	}
+	replace := map[int]string{}
+	for k := 0; k < len(sig); k++ {
+		t := at(k)
+		// CAST ( … AS type ) at depth 1.
+		if t.is("cast") && at(k+1).text == "(" {
+			depth, asTok, end := 0, -1, -1
+			for j := k + 1; j < len(sig); j++ {
+				switch at(j).text {
+				case "(":
+					depth++
+				case ")":
+					depth--
+				}
+				if depth == 1 && at(j).is("as") {
+					asTok = j
+				}
+				if depth == 0 {
+					end = j
+					break
+				}
+			}
+			if asTok > 0 && end > asTok+1 {
+				first, last := toks[sig[asTok+1]], toks[sig[end-1]]
+				typeText := sql[first.pos : last.pos+len(last.text)]
+				replace[sig[k]] = "__cast"
+				replace[sig[asTok]] = ","
+				replace[sig[asTok+1]] = "'" + strings.ReplaceAll(typeText, "'", "''") + "'"
+				for j := sig[asTok+1] + 1; j < sig[end]; j++ {
+					replace[j] = ""
+				}
+			}
+		}
+		// ) AS alias ( ident, … )
+		if t.text == ")" && t.kind == tokPunct && at(k+1).is("as") &&
+			(at(k+2).kind == tokWord || at(k+2).kind == tokQuoted) && at(k+3).text == "(" {
+			var cols []string
+			j := k + 4
+			ok := true
+			for ; j < len(sig); j += 2 {
+				c := at(j)
+				if c.kind != tokWord && c.kind != tokQuoted {
+					ok = false
+					break
+				}
+				cols = append(cols, identText(c))
+				if at(j+1).text == ")" {
+					break
+				}
+				if at(j+1).text != "," {
+					ok = false
+					break
+				}
+			}
+			if ok && j < len(sig) {
+				if res.derivedColumns == nil {
+					res.derivedColumns = map[string][][]string{}
+				}
+				alias := strings.ToLower(identText(at(k + 2)))
+				res.derivedColumns[alias] = append(res.derivedColumns[alias], cols)
+				for x := sig[k+3]; x <= sig[j+1]; x++ {
+					replace[x] = ""
+				}
+			}
+		}
+	}
+	for i, t := range toks {
+		if r, ok := replace[i]; ok {
+			b.WriteString(r)
+			continue
+		}
+		b.WriteString(t.text)
+	}
+	res.text = b.String()
+	return res
+}
+
+// identText is an identifier token's name: quotes removed, case kept.
+func identText(t token) string {
+	if t.kind == tokQuoted {
+		q := t.text[:1]
+		s := strings.TrimSuffix(strings.TrimPrefix(t.text, q), q)
+		return strings.ReplaceAll(s, q+q, q)
+	}
+	return t.text
+}
+
+// parseQualifiedName reads a dotted name such as "my source"."x.parquet" or
+// tpch.lineitem from sig starting at k; it returns the parts and the index
+// after the name.
+func parseQualifiedName(sig []token, k int) ([]string, int) {
+	var parts []string
+	for k < len(sig) && (sig[k].kind == tokWord || sig[k].kind == tokQuoted) {
+		parts = append(parts, identText(sig[k]))
+		k++
+		if k < len(sig) && sig[k].text == "." {
+			k++
+			continue
+		}
+		break
+	}
+	return parts, k
+}

@@ -1,0 +1,70 @@
+package planner
+
+import (
+	"reflect"
+	"testing"
+)
+
+func TestSplitStatements(t *testing.T) {
+	tests := []struct {
+		sql  string
+		want []string
+	}{
+		{"select 1; select 2", []string{"select 1", " select 2"}},
+		{"select ';' ; -- c;\n", []string{"select ';' "}},
+		{`select "a;b" from t;;`, []string{`select "a;b" from t`}},
+		{"/* ; */ select 1", []string{"/* ; */ select 1"}},
+		{"  ;  ", nil},
+	}
+	for _, tt := range tests {
+		got, _ := splitStatements(tt.sql)
+		if !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("splitStatements(%q) = %q, want %q", tt.sql, got, tt.want)
+		}
+	}
+}
+
+func TestRewrite(t *testing.T) {
+	tests := []struct {
+		sql, want string
+		derived   map[string][][]string
+	}{
+		{"select cast(a as integer) from t", "select __cast(a , 'integer') from t", nil},
+		{"select CAST(a AS double precision), cast('x' as varchar(10))", "select __cast(a , 'double precision'), __cast('x' , 'varchar(10)')", nil},
+		{"select cast((a+b) as decimal(15,2))", "select __cast((a+b) , 'decimal(15,2)')", nil},
+		{"select c from (select 1, 2) as t (x, y)", "select c from (select 1, 2) as t ", map[string][][]string{"t": {{"x", "y"}}}},
+		{`select 'cast(a as int)' from t`, `select 'cast(a as int)' from t`, nil},
+	}
+	for _, tt := range tests {
+		got := rewrite(tt.sql)
+		if got.text != tt.want {
+			t.Errorf("rewrite(%q) = %q, want %q", tt.sql, got.text, tt.want)
+		}
+		if !reflect.DeepEqual(got.derivedColumns, tt.derived) {
+			t.Errorf("rewrite(%q) derived = %v, want %v", tt.sql, got.derivedColumns, tt.derived)
+		}
+	}
+}
+
+func TestFoldLongNames(t *testing.T) {
+	got := foldLongNames(`select * from src.sub."t.parquet" where x = 1`)
+	want := "select * from \"src\x1fsub\x1ft.parquet\" where x = 1"
+	if got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if got := foldLongNames("select a.b.c from t"); got != "select a.b.c from t" {
+		t.Errorf("column reference was folded: %q", got)
+	}
+}
+
+func TestParseTypeName(t *testing.T) {
+	for _, name := range []string{"INT", "integer", "BIGINT", "TEXT", "BOOLEAN", "NUMERIC", "numeric(10, 2)",
+		"TIMESTAMP", "VARCHAR", "varchar(20)", "double precision", "DATE", "decimal(15,2)", "timestamp without time zone"} {
+		if _, err := parseTypeName(name); err != nil {
+			t.Errorf("parseTypeName(%q): %v", name, err)
+		}
+	}
+	if _, err := parseTypeName("frobnicate"); err == nil {
+		t.Error("parseTypeName accepted an unknown type")
+	}
+}

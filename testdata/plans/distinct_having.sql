@@ -1,0 +1,1 @@
+SELECT DISTINCT l_returnflag, l_linestatus FROM lineitem
