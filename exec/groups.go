@@ -1,0 +1,276 @@
+package exec
+
+import (
+	"encoding/binary"
+	"math"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/quarrydb/quarry/catalog/sqlerr"
+)
+
+// groupTable maps group keys to dense group ids, batch at a time, and keeps
+// one copy of each group's key values. A single integer-like or string key
+// uses a typed map; other keys are encoded into bytes. NULL is a group.
+type groupTable struct {
+	types []arrow.DataType
+	keys  []array.Builder
+	n     int
+
+	ints   map[int64]uint32
+	strs   map[string]uint32
+	gen    map[string]uint32
+	nullID int64 // group of the NULL key in the typed paths, -1 if none
+	buf    []byte
+	gids   []uint32
+}
+
+func newGroupTable(mem memory.Allocator, types []arrow.DataType) *groupTable {
+	t := &groupTable{types: types, nullID: -1}
+	for _, dt := range types {
+		t.keys = append(t.keys, array.NewBuilder(mem, dt))
+	}
+	return t
+}
+
+func (t *groupTable) release() {
+	releaseAll(t.keys)
+	t.keys = nil
+}
+
+// keyArrays returns the key values of all groups (nil with no keys).
+func (t *groupTable) keyArrays() []arrow.Array {
+	out := make([]arrow.Array, len(t.keys))
+	for i, b := range t.keys {
+		out[i] = b.NewArray()
+	}
+	return out
+}
+
+func (t *groupTable) newGroup(keys []arrow.Array, i int) (uint32, error) {
+	for c, k := range keys {
+		if err := appendValue(t.keys[c], k, i); err != nil {
+			return 0, err
+		}
+	}
+	t.n++
+	return uint32(t.n - 1), nil
+}
+
+// assign returns the group id of each of the n rows of keys, creating
+// groups as needed. The slice is reused by the next call.
+func (t *groupTable) assign(keys []arrow.Array, n int) ([]uint32, error) {
+	if cap(t.gids) < n {
+		t.gids = make([]uint32, n)
+	}
+	gids := t.gids[:n]
+	for c, k := range keys {
+		if !arrow.TypeEqual(k.DataType(), t.types[c]) {
+			return nil, sqlerr.New(sqlerr.InternalError, "group key %d is %s, expected %s", c, k.DataType(), t.types[c])
+		}
+	}
+	if len(keys) == 0 {
+		if t.n == 0 {
+			t.n = 1
+		}
+		clear(gids)
+		return gids, nil
+	}
+	if len(keys) == 1 {
+		switch a := keys[0].(type) {
+		case *array.Int32:
+			return gids, assignInts(t, keys, arrow.GetValues[int32](a.Data(), 1), gids)
+		case *array.Date32:
+			return gids, assignInts(t, keys, arrow.GetValues[int32](a.Data(), 1), gids)
+		case *array.Int64:
+			return gids, assignInts(t, keys, arrow.GetValues[int64](a.Data(), 1), gids)
+		case *array.Timestamp:
+			return gids, assignInts(t, keys, arrow.GetValues[int64](a.Data(), 1), gids)
+		case *array.String:
+			return gids, t.assignStrings(keys, a, gids)
+		}
+	}
+	return gids, t.assignGeneric(keys, gids)
+}
+
+func (t *groupTable) nullGroup(keys []arrow.Array, i int) (uint32, error) {
+	if t.nullID < 0 {
+		id, err := t.newGroup(keys, i)
+		if err != nil {
+			return 0, err
+		}
+		t.nullID = int64(id)
+	}
+	return uint32(t.nullID), nil
+}
+
+func assignInts[T int32 | int64](t *groupTable, keys []arrow.Array, vals []T, gids []uint32) error {
+	if t.ints == nil {
+		t.ints = make(map[int64]uint32)
+	}
+	arr := keys[0]
+	nulls := arr.NullN() > 0
+	for i := range gids {
+		if nulls && arr.IsNull(i) {
+			id, err := t.nullGroup(keys, i)
+			if err != nil {
+				return err
+			}
+			gids[i] = id
+			continue
+		}
+		v := int64(vals[i])
+		id, ok := t.ints[v]
+		if !ok {
+			var err error
+			if id, err = t.newGroup(keys, i); err != nil {
+				return err
+			}
+			t.ints[v] = id
+		}
+		gids[i] = id
+	}
+	return nil
+}
+
+func (t *groupTable) assignStrings(keys []arrow.Array, a *array.String, gids []uint32) error {
+	if t.strs == nil {
+		t.strs = make(map[string]uint32)
+	}
+	nulls := a.NullN() > 0
+	for i := range gids {
+		if nulls && a.IsNull(i) {
+			id, err := t.nullGroup(keys, i)
+			if err != nil {
+				return err
+			}
+			gids[i] = id
+			continue
+		}
+		s := a.Value(i) // a view of the batch's buffer: cloned before it is kept
+		id, ok := t.strs[s]
+		if !ok {
+			var err error
+			if id, err = t.newGroup(keys, i); err != nil {
+				return err
+			}
+			t.strs[strings.Clone(s)] = id
+		}
+		gids[i] = id
+	}
+	return nil
+}
+
+func (t *groupTable) assignGeneric(keys []arrow.Array, gids []uint32) error {
+	if t.gen == nil {
+		t.gen = make(map[string]uint32)
+	}
+	encs := make([]keyEncoder, len(keys))
+	for c, k := range keys {
+		e, err := makeKeyEncoder(k)
+		if err != nil {
+			return err
+		}
+		encs[c] = e
+	}
+	for i := range gids {
+		b := t.buf[:0]
+		for _, e := range encs {
+			b = e(b, i)
+		}
+		t.buf = b
+		id, ok := t.gen[string(b)]
+		if !ok {
+			var err error
+			if id, err = t.newGroup(keys, i); err != nil {
+				return err
+			}
+			t.gen[string(b)] = id
+		}
+		gids[i] = id
+	}
+	return nil
+}
+
+// keyEncoder appends an injective byte encoding of row i (NULL included).
+type keyEncoder func(b []byte, i int) []byte
+
+func makeKeyEncoder(arr arrow.Array) (keyEncoder, error) {
+	var enc keyEncoder
+	switch a := arr.(type) {
+	case *array.Boolean:
+		enc = func(b []byte, i int) []byte {
+			if a.Value(i) {
+				return append(b, 1)
+			}
+			return append(b, 0)
+		}
+	case *array.Int8:
+		enc = func(b []byte, i int) []byte { return append(b, byte(a.Value(i))) }
+	case *array.Int16:
+		enc = func(b []byte, i int) []byte { return binary.LittleEndian.AppendUint16(b, uint16(a.Value(i))) }
+	case *array.Int32:
+		v := a.Int32Values()
+		enc = func(b []byte, i int) []byte { return binary.LittleEndian.AppendUint32(b, uint32(v[i])) }
+	case *array.Date32:
+		v := a.Date32Values()
+		enc = func(b []byte, i int) []byte { return binary.LittleEndian.AppendUint32(b, uint32(v[i])) }
+	case *array.Int64:
+		v := a.Int64Values()
+		enc = func(b []byte, i int) []byte { return binary.LittleEndian.AppendUint64(b, uint64(v[i])) }
+	case *array.Timestamp:
+		v := a.TimestampValues()
+		enc = func(b []byte, i int) []byte { return binary.LittleEndian.AppendUint64(b, uint64(v[i])) }
+	case *array.Float64:
+		v := a.Float64Values()
+		enc = func(b []byte, i int) []byte {
+			return binary.LittleEndian.AppendUint64(b, math.Float64bits(normFloat(v[i])))
+		}
+	case *array.Decimal128:
+		enc = func(b []byte, i int) []byte {
+			d := a.Value(i)
+			b = binary.LittleEndian.AppendUint64(b, d.LowBits())
+			return binary.LittleEndian.AppendUint64(b, uint64(d.HighBits()))
+		}
+	case *array.String:
+		enc = func(b []byte, i int) []byte {
+			s := a.Value(i)
+			b = binary.AppendUvarint(b, uint64(len(s)))
+			return append(b, s...)
+		}
+	case *array.LargeString:
+		enc = func(b []byte, i int) []byte {
+			s := a.Value(i)
+			b = binary.AppendUvarint(b, uint64(len(s)))
+			return append(b, s...)
+		}
+	case *array.Binary:
+		enc = func(b []byte, i int) []byte {
+			s := a.Value(i)
+			b = binary.AppendUvarint(b, uint64(len(s)))
+			return append(b, s...)
+		}
+	case *array.MonthDayNanoInterval:
+		enc = func(b []byte, i int) []byte {
+			v := a.Value(i)
+			b = binary.LittleEndian.AppendUint32(b, uint32(v.Months))
+			b = binary.LittleEndian.AppendUint32(b, uint32(v.Days))
+			return binary.LittleEndian.AppendUint64(b, uint64(v.Nanoseconds))
+		}
+	case *array.Null:
+		return func(b []byte, i int) []byte { return append(b, 0) }, nil
+	default:
+		return nil, sqlerr.New(sqlerr.FeatureNotSupported, "cannot group by %s values", arr.DataType())
+	}
+	if arr.NullN() == 0 {
+		return func(b []byte, i int) []byte { return enc(append(b, 1), i) }, nil
+	}
+	return func(b []byte, i int) []byte {
+		if arr.IsNull(i) {
+			return append(b, 0)
+		}
+		return enc(append(b, 1), i)
+	}, nil
+}

@@ -1,0 +1,384 @@
+package exec
+
+import (
+	"context"
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"sync/atomic"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/compute"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	"github.com/quarrydb/quarry/catalog/sqlerr"
+	"github.com/quarrydb/quarry/planner/physical"
+)
+
+// split is one morsel of a scan: a row group of a file.
+type split struct{ file, rowGroup int }
+
+// SplitQueue hands out the (file, row group) morsels of one scan node to
+// all instances of its fragment, and counts the rows they produced for the
+// scan's Limit.
+type SplitQueue struct {
+	splits   []split
+	next     atomic.Int64
+	produced atomic.Int64
+	limit    int64
+}
+
+// NewSplitQueue returns the morsel queue of scan n.
+func NewSplitQueue(n *physical.ParquetScan) *SplitQueue {
+	q := &SplitQueue{limit: n.Limit}
+	for fi, f := range n.Files {
+		for _, rg := range f.RowGroups {
+			q.splits = append(q.splits, split{fi, rg})
+		}
+	}
+	return q
+}
+
+func (q *SplitQueue) take() (split, bool) {
+	i := q.next.Add(1) - 1
+	if i >= int64(len(q.splits)) {
+		return split{}, false
+	}
+	return q.splits[i], true
+}
+
+func (q *SplitQueue) limitReached() bool {
+	return q.limit >= 0 && q.produced.Load() >= q.limit
+}
+
+// scanOp reads the splits it takes from the shared queue. It keeps the last
+// file it used open, since consecutive morsels usually share a file.
+type scanOp struct {
+	n      *physical.ParquetScan
+	q      *SplitQueue
+	mem    memory.Allocator
+	cctx   context.Context
+	leaves []int // distinct leaf columns read, in reader output order
+	pos    []int // per output column: its index among leaves, or -1
+
+	fileIdx int
+	osFile  *os.File
+	pf      *file.Reader
+	fr      *pqarrow.FileReader
+
+	active   bool
+	rr       pqarrow.RecordReader
+	rowsLeft int64 // when no leaf column is read
+	done     bool
+}
+
+func newScanOp(n *physical.ParquetScan, q *SplitQueue, mem memory.Allocator) *scanOp {
+	s := &scanOp{n: n, q: q, mem: mem, fileIdx: -1}
+	seen := map[int]int{}
+	for _, c := range n.Columns {
+		if c.FileColumn < 0 {
+			s.pos = append(s.pos, -1)
+			continue
+		}
+		p, ok := seen[c.FileColumn]
+		if !ok {
+			p = len(s.leaves)
+			seen[c.FileColumn] = p
+			s.leaves = append(s.leaves, c.FileColumn)
+		}
+		s.pos = append(s.pos, p)
+	}
+	return s
+}
+
+func (s *scanOp) Open(ctx context.Context) error {
+	s.cctx = computeCtx(context.Background(), s.mem)
+	return nil
+}
+
+func (s *scanOp) Close() error {
+	s.closeSplit()
+	s.closeFile()
+	s.done = true
+	return nil
+}
+
+func (s *scanOp) closeSplit() {
+	if s.rr != nil {
+		s.rr.Release()
+		s.rr = nil
+	}
+	s.active = false
+}
+
+func (s *scanOp) closeFile() {
+	if s.osFile != nil {
+		s.osFile.Close()
+	}
+	s.osFile, s.pf, s.fr, s.fileIdx = nil, nil, nil, -1
+}
+
+func (s *scanOp) path() string {
+	if s.fileIdx < 0 {
+		return ""
+	}
+	return s.n.Files[s.fileIdx].Path
+}
+
+func (s *scanOp) corrupt(err error) error {
+	var se *sqlerr.Error
+	if errors.As(err, &se) {
+		return se
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return sqlerr.Wrap(sqlerr.DataCorrupted, err, "could not read Parquet file %q", s.path())
+}
+
+func (s *scanOp) openFile(fi int) error {
+	s.closeFile()
+	path := s.n.Files[fi].Path
+	f, err := os.Open(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return sqlerr.Wrap(sqlerr.IOError, err, "could not open file %q", path)
+		}
+		return sqlerr.Wrap(sqlerr.IOError, err, "could not open file %q", path)
+	}
+	s.osFile, s.fileIdx = f, fi
+	// Page buffers use Go's allocator: the parquet reader pools them and
+	// frees them from finalizers, which would never balance a checked or
+	// accounting allocator. Decoded Arrow data goes through s.mem.
+	pf, err := file.NewParquetReader(f, file.WithReadProps(parquet.NewReaderProperties(memory.DefaultAllocator)))
+	if err != nil {
+		return s.corrupt(err)
+	}
+	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: batchRows, PreAllocBinaryData: true}, s.mem)
+	if err != nil {
+		return s.corrupt(err)
+	}
+	s.pf, s.fr = pf, fr
+	return nil
+}
+
+func (s *scanOp) openSplit(ctx context.Context, sp split) error {
+	if sp.file != s.fileIdx {
+		if err := s.openFile(sp.file); err != nil {
+			return err
+		}
+	}
+	if sp.rowGroup < 0 || sp.rowGroup >= s.pf.NumRowGroups() {
+		return sqlerr.New(sqlerr.DataCorrupted, "Parquet file %q has no row group %d (it has %d)", s.path(), sp.rowGroup, s.pf.NumRowGroups())
+	}
+	if len(s.leaves) == 0 {
+		s.rowsLeft = s.pf.MetaData().RowGroup(sp.rowGroup).NumRows()
+		s.active = true
+		return nil
+	}
+	ncols := s.pf.MetaData().Schema.NumColumns()
+	for _, l := range s.leaves {
+		if l >= ncols {
+			return sqlerr.New(sqlerr.DataCorrupted, "Parquet file %q has no column %d (it has %d)", s.path(), l, ncols)
+		}
+	}
+	rr, err := s.fr.GetRecordReader(ctx, s.leaves, []int{sp.rowGroup})
+	if err != nil {
+		return s.corrupt(err)
+	}
+	if rr.Schema().NumFields() != len(s.leaves) {
+		rr.Release()
+		return sqlerr.New(sqlerr.FeatureNotSupported, "Parquet file %q: nested columns are not supported", s.path())
+	}
+	s.rr, s.active = rr, true
+	return nil
+}
+
+func (s *scanOp) Next(ctx context.Context) (out arrow.Record, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			if _, ok := r.(*oomPanic); ok {
+				panic(r)
+			}
+			// The Parquet decoders panic on some malformed input.
+			out, err = nil, sqlerr.New(sqlerr.DataCorrupted, "could not read Parquet file %q: %v", s.path(), r)
+		}
+	}()
+	for {
+		if s.done {
+			return nil, io.EOF
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if s.q.limitReached() {
+			s.done = true
+			return nil, io.EOF
+		}
+		if !s.active {
+			sp, ok := s.q.take()
+			if !ok {
+				s.done = true
+				return nil, io.EOF
+			}
+			if err := s.openSplit(ctx, sp); err != nil {
+				return nil, err
+			}
+		}
+		var raw arrow.Record
+		var n int64
+		if len(s.leaves) == 0 {
+			if s.rowsLeft == 0 {
+				s.closeSplit()
+				continue
+			}
+			n = min(s.rowsLeft, batchRows)
+			s.rowsLeft -= n
+		} else {
+			if !s.rr.Next() {
+				err := s.rr.Err()
+				s.closeSplit()
+				if err != nil {
+					return nil, s.corrupt(err)
+				}
+				continue
+			}
+			raw = s.rr.RecordBatch()
+			n = raw.NumRows()
+			if n == 0 {
+				continue
+			}
+		}
+		rec, err := s.assemble(raw, n)
+		if err != nil {
+			return nil, err
+		}
+		if s.n.Filter != nil {
+			f, err := filterRecord(s.cctx, s.mem, s.n.Filter, rec)
+			rec.Release()
+			if err != nil {
+				return nil, err
+			}
+			if f == nil {
+				continue
+			}
+			rec = f
+		}
+		if s.n.Limit >= 0 {
+			k := rec.NumRows()
+			end := s.q.produced.Add(k)
+			start := end - k
+			if start >= s.n.Limit {
+				rec.Release()
+				s.done = true
+				return nil, io.EOF
+			}
+			if end > s.n.Limit {
+				cut := rec.NewSlice(0, s.n.Limit-start)
+				rec.Release()
+				rec = cut
+			}
+		}
+		return rec, nil
+	}
+}
+
+// assemble builds the scan's output batch from the decoded leaf columns
+// and the file's partition values.
+func (s *scanOp) assemble(raw arrow.Record, n int64) (arrow.Record, error) {
+	cols := make([]arrow.Array, len(s.n.Columns))
+	for j, c := range s.n.Columns {
+		var a arrow.Array
+		var err error
+		if s.pos[j] < 0 {
+			pv := s.n.Files[s.fileIdx].PartitionValues
+			if c.Partition < 0 || c.Partition >= len(pv) {
+				err = sqlerr.New(sqlerr.InternalError, "scan of %s: file %q has no partition value %d", s.n.Table, s.path(), c.Partition)
+			} else {
+				a, err = constArray(s.mem, pv[c.Partition], c.T, int(n))
+			}
+		} else {
+			a, err = s.conform(raw.Column(s.pos[j]), c.T)
+		}
+		if err != nil {
+			releaseAll(cols)
+			return nil, err
+		}
+		cols[j] = a
+	}
+	rec := array.NewRecordBatch(s.n.Out, cols, n)
+	releaseAll(cols)
+	return rec, nil
+}
+
+// conform returns arr as type t: timestamps are rescaled to t's unit and
+// lose their zone, decimals of the same scale are relabelled, and anything
+// else is cast.
+func (s *scanOp) conform(arr arrow.Array, t arrow.DataType) (arrow.Array, error) {
+	if arrow.TypeEqual(arr.DataType(), t) {
+		arr.Retain()
+		return arr, nil
+	}
+	switch from := arr.DataType().(type) {
+	case *arrow.TimestampType:
+		to, ok := t.(*arrow.TimestampType)
+		if !ok {
+			break
+		}
+		if from.Unit == to.Unit {
+			return relabel(arr, t), nil
+		}
+		return rescaleTimestamps(s.mem, arr.(*array.Timestamp), from.Unit, to), nil
+	case *arrow.Decimal128Type:
+		if to, ok := t.(*arrow.Decimal128Type); ok && to.Scale == from.Scale {
+			return relabel(arr, t), nil
+		}
+	}
+	out, err := compute.CastToType(s.cctx, arr, t)
+	if err != nil {
+		return nil, sqlerr.Wrap(sqlerr.DataCorrupted, err, "Parquet file %q: column of type %s does not convert to %s", s.path(), arr.DataType(), t)
+	}
+	return out, nil
+}
+
+func relabel(arr arrow.Array, t arrow.DataType) arrow.Array {
+	d := arr.Data()
+	nd := array.NewData(t, d.Len(), d.Buffers(), d.Children(), d.NullN(), d.Offset())
+	defer nd.Release()
+	return array.MakeFromData(nd)
+}
+
+var unitsPerSecond = [...]int64{arrow.Second: 1, arrow.Millisecond: 1e3, arrow.Microsecond: 1e6, arrow.Nanosecond: 1e9}
+
+func rescaleTimestamps(mem memory.Allocator, a *array.Timestamp, from arrow.TimeUnit, to *arrow.TimestampType) arrow.Array {
+	src := a.TimestampValues()
+	vals := make([]arrow.Timestamp, len(src))
+	f, g := unitsPerSecond[from], unitsPerSecond[to.Unit]
+	if f > g {
+		d := arrow.Timestamp(f / g)
+		for i, v := range src {
+			q := v / d
+			if v%d < 0 {
+				q--
+			}
+			vals[i] = q
+		}
+	} else {
+		m := arrow.Timestamp(g / f)
+		for i, v := range src {
+			vals[i] = v * m
+		}
+	}
+	var valid []bool
+	if a.NullN() > 0 {
+		valid = make([]bool, len(src))
+		for i := range valid {
+			valid[i] = a.IsValid(i)
+		}
+	}
+	return fixedArray(mem, to, vals, valid)
+}
