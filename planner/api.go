@@ -44,6 +44,9 @@ type Parsed struct {
 	err     error
 	derived map[string][][]string
 	refresh []string // ALTER TABLE … REFRESH METADATA target
+	// rewritten is the text TiDB parsed; origin maps its offsets back.
+	rewritten string
+	origin    []int
 }
 
 // Statement is a planned statement.

@@ -13,7 +13,6 @@ import (
 	"github.com/pingcap/tidb/pkg/parser/mysql"
 	"github.com/pingcap/tidb/pkg/parser/opcode"
 	"github.com/pingcap/tidb/pkg/parser/test_driver"
-	"github.com/quarrydb/quarry/catalog"
 	"github.com/quarrydb/quarry/catalog/sqlerr"
 	"github.com/quarrydb/quarry/planner/physical"
 )
@@ -1096,5 +1095,3 @@ func fieldTypeToArrow(ft interface {
 	}
 	return nil, sqlerr.New(sqlerr.FeatureNotSupported, "column type %d is not supported", ft.GetType())
 }
-
-var _ = catalog.ParquetDataset

@@ -6,7 +6,6 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/quarrydb/quarry/catalog"
-	"github.com/quarrydb/quarry/planner/physical"
 )
 
 // ColumnID identifies a column produced somewhere in a logical plan. Bound
@@ -226,5 +225,3 @@ func formatLogical(n LNode) string {
 	walk(n, 0)
 	return b.String()
 }
-
-var _ = physical.Int32

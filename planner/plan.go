@@ -13,7 +13,6 @@ import (
 	"github.com/pingcap/tidb/pkg/parser/mysql"
 	_ "github.com/pingcap/tidb/pkg/parser/test_driver" // literal values in the AST
 	"github.com/quarrydb/quarry/catalog/sqlerr"
-	"github.com/quarrydb/quarry/planner/physical"
 )
 
 // TiDB's parser is not safe for concurrent use; pool them.
@@ -46,19 +45,23 @@ func parseOne(text string) *Parsed {
 		}
 	}
 	rw := rewrite(ps.Text)
-	rw.text = foldLongNames(rw.text)
+	folded, foldOrigin := foldLongNames(rw.text)
+	for i, o := range foldOrigin {
+		foldOrigin[i] = rw.origin[o]
+	}
+	rw.text, rw.origin = folded, foldOrigin
 	p := parsers.Get().(*parser.Parser)
 	defer parsers.Put(p)
 	stmts, _, err := p.Parse(rw.text, "", "")
 	if err != nil {
-		ps.err = syntaxError(err, rw.text)
+		ps.err = mapPos(syntaxError(err, rw.text), rw.origin)
 		return ps
 	}
 	if len(stmts) != 1 {
 		ps.err = sqlerr.New(sqlerr.SyntaxError, "expected one statement")
 		return ps
 	}
-	ps.node, ps.derived = stmts[0], rw.derivedColumns
+	ps.node, ps.derived, ps.rewritten, ps.origin = stmts[0], rw.derivedColumns, rw.text, rw.origin
 	return ps
 }
 
@@ -100,7 +103,13 @@ func syntaxError(err error, text string) error {
 // foldLongNames joins names of three or more parts after FROM / JOIN /
 // INTO / TABLE into one quoted identifier, since TiDB's grammar only knows
 // schema.table: src.folder.tbl → "src\x1ffolder\x1ftbl".
-func foldLongNames(sql string) string {
+func foldLongNames(sql string) (string, []int) {
+	var origin []int
+	copyOrigin := func(from, to int) {
+		for i := from; i < to; i++ {
+			origin = append(origin, i)
+		}
+	}
 	toks := tokenize(sql)
 	var sigIdx []int
 	for i, t := range toks {
@@ -112,7 +121,7 @@ func foldLongNames(sql string) string {
 	last := 0
 	for k := 0; k < len(sigIdx); k++ {
 		t := toks[sigIdx[k]]
-		if !(t.is("from") || t.is("join") || t.is("into") || t.is("table") || (t.text == "," && false)) {
+		if !(t.is("from") || t.is("join") || t.is("into") || t.is("table")) {
 			continue
 		}
 		sig := make([]token, 0, 16)
@@ -127,12 +136,28 @@ func foldLongNames(sql string) string {
 		endTok := toks[sigIdx[k+n]]
 		end := endTok.pos + len(endTok.text)
 		b.WriteString(sql[last:start])
-		b.WriteString(`"` + strings.ReplaceAll(strings.Join(parts, nameSep), `"`, `""`) + `"`)
+		copyOrigin(last, start)
+		folded := `"` + strings.ReplaceAll(strings.Join(parts, nameSep), `"`, `""`) + `"`
+		b.WriteString(folded)
+		for range folded {
+			origin = append(origin, start)
+		}
 		last = end
 		k += n
 	}
 	b.WriteString(sql[last:])
-	return b.String()
+	copyOrigin(last, len(sql)+1)
+	return b.String(), origin
+}
+
+// mapPos rewrites an error's position from rewritten to original text.
+func mapPos(err error, origin []int) error {
+	if e, ok := err.(*sqlerr.Error); ok && e.Pos > 0 {
+		c := *e
+		c.Pos = originalPos(origin, e.Pos)
+		return &c
+	}
+	return err
 }
 
 func (p *Planner) plan(ctx context.Context, sess *Session, ps *Parsed) (*Statement, error) {
@@ -144,10 +169,18 @@ func (p *Planner) plan(ctx context.Context, sess *Session, ps *Parsed) (*Stateme
 		st.Kind, st.Table, st.Tag = StmtRefreshMetadata, ps.refresh, "ALTER TABLE"
 		return st, nil
 	}
-	b := &binder{ctx: ctx, p: p, sess: sess, text: ps.Text, derived: map[string][][]string{}}
+	b := &binder{ctx: ctx, p: p, sess: sess, text: ps.rewritten, derived: map[string][][]string{}}
 	for k, v := range ps.derived {
 		b.derived[k] = append([][]string{}, v...)
 	}
+	st, err := p.planNode(b, st, sess, ps)
+	if err != nil {
+		return nil, mapPos(err, ps.origin)
+	}
+	return st, nil
+}
+
+func (p *Planner) planNode(b *binder, st *Statement, sess *Session, ps *Parsed) (*Statement, error) {
 	switch n := ps.node.(type) {
 	case *ast.SelectStmt, *ast.SetOprStmt:
 		st.Kind, st.Tag = StmtQuery, "SELECT"
@@ -291,9 +324,6 @@ func (p *Planner) planInsert(b *binder, st *Statement, n *ast.InsertStmt) error 
 		src = node
 	} else {
 		vals := &LValues{}
-		for i := range target {
-			_ = i
-		}
 		for _, row := range n.Lists {
 			if len(row) != len(target) {
 				return sqlerr.New(sqlerr.SyntaxError, "INSERT has %d expressions but %d target columns", len(row), len(target))
@@ -341,5 +371,3 @@ func (p *Planner) planInsert(b *binder, st *Statement, n *ast.InsertStmt) error 
 	}
 	return p.finishPlan(b, st, proj, names)
 }
-
-var _ = physical.Gather

@@ -105,6 +105,9 @@ func TestPlanErrors(t *testing.T) {
 		{"select 1 from lineitem where l_quantity", sqlerr.DatatypeMismatch, 30, "WHERE must be type BOOLEAN"},
 		{"select cast(1 as frob)", sqlerr.UndefinedObject, 8, "frob"},
 		{"select nosuchfn(1)", sqlerr.UndefinedFunction, 8, "nosuchfn"},
+		// Positions survive the pre-parse rewrites (CAST, long names).
+		{"select cast(1 as integer), nosuch from lineitem", sqlerr.UndefinedColumn, 28, `"nosuch"`},
+		{"select cast(1 as integer) from tpch.a.b", sqlerr.UndefinedTable, 32, `b`},
 	}
 	for _, tt := range tests {
 		_, err := planOne(t, p, tt.sql)

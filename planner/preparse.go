@@ -146,6 +146,9 @@ func significant(toks []token) []token {
 // it that the binder must put back.
 type rewriteResult struct {
 	text string
+	// origin maps each byte offset of text (and len(text)) to the offset
+	// in the original statement, so errors point at what the user wrote.
+	origin []int
 	// derivedColumns maps a derived table's alias (lower case) to the column
 	// names of its `AS alias (c1, c2)` list, in order of appearance.
 	derivedColumns map[string][][]string
@@ -241,14 +244,34 @@ func rewrite(sql string) rewriteResult {
 		}
 	}
 	for i, t := range toks {
+		out := t.text
 		if r, ok := replace[i]; ok {
-			b.WriteString(r)
-			continue
+			out = r
 		}
-		b.WriteString(t.text)
+		for j := 0; j < len(out); j++ {
+			if out == t.text {
+				res.origin = append(res.origin, t.pos+j)
+			} else {
+				res.origin = append(res.origin, t.pos)
+			}
+		}
+		b.WriteString(out)
 	}
+	res.origin = append(res.origin, len(sql))
 	res.text = b.String()
 	return res
+}
+
+// originalPos maps a 1-based position in rewritten text back to the
+// original text.
+func originalPos(origin []int, p int) int {
+	if p <= 0 || len(origin) == 0 {
+		return p
+	}
+	if p-1 >= len(origin) {
+		return origin[len(origin)-1] + 1
+	}
+	return origin[p-1] + 1
 }
 
 // identText is an identifier token's name: quotes removed, case kept.

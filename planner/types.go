@@ -1,7 +1,6 @@
 package planner
 
 import (
-	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -217,5 +216,3 @@ func typeErr(pos int, op string, a, b arrow.DataType) error {
 	return sqlerr.At(sqlerr.UndefinedFunction, pos, "operator does not exist: %s %s %s",
 		physical.TypeName(a), op, physical.TypeName(b))
 }
-
-var _ = fmt.Sprint

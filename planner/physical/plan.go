@@ -295,3 +295,18 @@ type OperatorStats struct {
 	// excluded, summed over instances.
 	Nanos int64
 }
+
+// Release releases the batches the plan holds (Values nodes). Call it once
+// the plan is no longer needed; executors retain what they still use.
+func (p *Plan) Release() {
+	for _, f := range p.Fragments {
+		Walk(f.Root, func(n Node) {
+			if v, ok := n.(*Values); ok {
+				for _, b := range v.Batches {
+					b.Release()
+				}
+				v.Batches = nil
+			}
+		})
+	}
+}

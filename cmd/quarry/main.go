@@ -1,0 +1,200 @@
+// Command quarry is Quarry's one binary: serve (embedded mode), sql (shell)
+// and tpch (data generation). It parses flags and calls into coordinator.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/quarrydb/quarry/coordinator"
+	"github.com/quarrydb/quarry/coordinator/server"
+	"github.com/quarrydb/quarry/coordinator/shell"
+	"github.com/quarrydb/quarry/coordinator/tpchgen"
+)
+
+const usage = `usage: quarry <command> [flags]
+
+commands:
+  serve   run the engine in embedded mode with its HTTP API
+  sql     run SQL from -e / -f, or an interactive shell
+  tpch    write the TPC-H tables as Parquet
+
+Run 'quarry <command> -h' for a command's flags.
+`
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	var err error
+	switch os.Args[1] {
+	case "serve":
+		err = serve(os.Args[2:])
+	case "sql":
+		err = sql(os.Args[2:])
+	case "tpch":
+		err = tpch(os.Args[2:])
+	case "-h", "--help", "help":
+		fmt.Print(usage)
+		return
+	default:
+		fmt.Fprintf(os.Stderr, "quarry: unknown command %q\n\n%s", os.Args[1], usage)
+		os.Exit(2)
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(2)
+	}
+	if err != nil {
+		if !errors.Is(err, errReported) {
+			fmt.Fprintln(os.Stderr, "quarry:", err)
+		}
+		os.Exit(1)
+	}
+}
+
+// errReported is an error already printed (as SQL errors are).
+var errReported = errors.New("reported")
+
+type sourceFlags []coordinator.SourceSpec
+
+func (s *sourceFlags) String() string { return fmt.Sprint(*s) }
+func (s *sourceFlags) Set(v string) error {
+	spec, err := coordinator.ParseSource(v)
+	if err != nil {
+		return err
+	}
+	*s = append(*s, spec)
+	return nil
+}
+
+// engineFlags are the flags that configure an engine.
+type engineFlags struct {
+	dataDir     string
+	sources     sourceFlags
+	schema      string
+	memoryLimit int64
+	parallelism int
+	verbose     bool
+}
+
+func (e *engineFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&e.dataDir, "data-dir", coordinator.DefaultDataDir, "folder holding the catalog")
+	fs.Var(&e.sources, "source", "register a source `NAME=PATH` (a folder of Parquet files); repeatable")
+	fs.StringVar(&e.schema, "schema", "", "default schema for unqualified table names (e.g. a source name)")
+	fs.Int64Var(&e.memoryLimit, "memory-limit", 0, "per-query memory limit in bytes (0: none)")
+	fs.IntVar(&e.parallelism, "parallelism", 0, "scan instances per fragment (0: number of cores)")
+	fs.BoolVar(&e.verbose, "v", false, "verbose logging")
+}
+
+func (e *engineFlags) open(logLevel slog.Level) (*coordinator.Engine, *slog.Logger, error) {
+	if e.verbose {
+		logLevel = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel}))
+	slog.SetDefault(log)
+	eng, err := coordinator.Open(coordinator.Config{
+		DataDir:       e.dataDir,
+		Sources:       e.sources,
+		DefaultSchema: e.schema,
+		MemoryLimit:   e.memoryLimit,
+		Parallelism:   e.parallelism,
+		Logger:        log,
+	})
+	return eng, log, err
+}
+
+func serve(args []string) error {
+	fs := flag.NewFlagSet("quarry serve", flag.ContinueOnError)
+	var ef engineFlags
+	ef.register(fs)
+	httpAddr := fs.String("http-addr", "127.0.0.1:9047", "HTTP API address")
+	pgAddr := fs.String("pg-addr", "127.0.0.1:15432", "PostgreSQL wire address (not implemented yet)")
+	flightAddr := fs.String("flight-addr", "127.0.0.1:32010", "Arrow Flight SQL address (not implemented yet)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	eng, log, err := ef.open(slog.LevelInfo)
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return server.Serve(ctx, eng, server.Options{
+		HTTPAddr: *httpAddr, PGAddr: *pgAddr, FlightAddr: *flightAddr, Banner: os.Stdout,
+	}, log)
+}
+
+func sql(args []string) error {
+	fs := flag.NewFlagSet("quarry sql", flag.ContinueOnError)
+	var ef engineFlags
+	ef.register(fs)
+	expr := fs.String("e", "", "SQL text to run")
+	file := fs.String("f", "", "file of SQL statements to run ('-' for stdin)")
+	format := fs.String("format", "table", "output format: table, csv, psv, json (JSON lines)")
+	timing := fs.Bool("timing", false, "print each statement's elapsed time to stderr")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q (quote SQL and pass it with -e)", fs.Args())
+	}
+	eng, _, err := ef.open(slog.LevelWarn)
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	sh, err := shell.New(eng.NewSession(""), shell.Options{Format: *format, Timing: *timing})
+	if err != nil {
+		return err
+	}
+	ctx := context.Background()
+	switch {
+	case *expr != "":
+		err = sh.ExecInterruptible(ctx, *expr)
+	case *file == "-":
+		err = sh.Script(ctx, os.Stdin)
+	case *file != "":
+		f, ferr := os.Open(*file)
+		if ferr != nil {
+			return ferr
+		}
+		defer f.Close()
+		err = sh.Script(ctx, f)
+	default:
+		return sh.Interactive(ctx, os.Stdin)
+	}
+	if err != nil {
+		return errReported
+	}
+	return nil
+}
+
+func tpch(args []string) error {
+	fs := flag.NewFlagSet("quarry tpch", flag.ContinueOnError)
+	sf := fs.Float64("sf", 1, "scale factor (whole numbers are generated; fractional ones are copied from --reference)")
+	out := fs.String("out", "", "output folder (default ./tpch-data/sf<N>)")
+	ref := fs.String("reference", "../shared/tpch/data,testdata/tpch",
+		"comma-separated folders holding sf<N>/ reference data, for fractional scale factors")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	dir := *out
+	if dir == "" {
+		dir = filepath.Join("tpch-data", tpchgen.DirName(*sf))
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return tpchgen.Generate(ctx, tpchgen.Options{
+		ScaleFactor: *sf, OutDir: dir, ReferenceDirs: strings.Split(*ref, ","),
+	})
+}

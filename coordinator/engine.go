@@ -1,0 +1,350 @@
+// Package coordinator owns sessions and the query lifecycle: it parses and
+// plans statements, runs their fragments through the executor, and streams
+// result batches to a sink (a text formatter, the HTTP API, later pgwire and
+// Flight SQL). In embedded mode the one executor is in process.
+package coordinator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/quarrydb/quarry/catalog"
+	"github.com/quarrydb/quarry/catalog/sqlerr"
+	"github.com/quarrydb/quarry/exec"
+	"github.com/quarrydb/quarry/exec/kernels"
+	"github.com/quarrydb/quarry/planner"
+	"github.com/quarrydb/quarry/planner/physical"
+)
+
+// DefaultDataDir is where the catalog lives unless Config.DataDir says
+// otherwise.
+const DefaultDataDir = "./quarry-data"
+
+// SourceSpec names a folder of Parquet datasets.
+type SourceSpec struct {
+	Name string
+	Path string
+}
+
+// Config configures an Engine.
+type Config struct {
+	// DataDir holds the catalog (DefaultDataDir if empty).
+	DataDir string
+	// Sources are registered at Open (idempotently).
+	Sources []SourceSpec
+	// DefaultSchema is the default schema of new sessions that do not name
+	// one.
+	DefaultSchema string
+	// MemoryLimit bounds each query's memory in bytes (0: no limit).
+	MemoryLimit int64
+	// Parallelism is the number of instances per scan fragment (0:
+	// GOMAXPROCS).
+	Parallelism int
+	// Logger receives the engine's logs (slog.Default() if nil).
+	Logger *slog.Logger
+	// Alloc allocates query memory (memory.DefaultAllocator if nil); tests
+	// pass a checked allocator.
+	Alloc memory.Allocator
+}
+
+// ParseSource parses NAME=PATH.
+func ParseSource(s string) (SourceSpec, error) {
+	name, path, ok := strings.Cut(s, "=")
+	if !ok || name == "" || path == "" {
+		return SourceSpec{}, fmt.Errorf("source %q: want NAME=PATH", s)
+	}
+	return SourceSpec{Name: name, Path: path}, nil
+}
+
+// Engine is an embedded Quarry: a catalog, a planner and the in-process
+// executor. It is safe for concurrent use by many sessions.
+type Engine struct {
+	cfg     Config
+	cat     *catalog.Catalog
+	log     *slog.Logger
+	alloc   memory.Allocator
+	planner *planner.Planner
+}
+
+// Open opens the catalog in cfg.DataDir and registers cfg.Sources.
+func Open(cfg Config) (*Engine, error) {
+	if cfg.DataDir == "" {
+		cfg.DataDir = DefaultDataDir
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Alloc == nil {
+		cfg.Alloc = memory.DefaultAllocator
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("data dir: %w", err)
+	}
+	cat, err := catalog.Open(cfg.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("open catalog in %s: %w", cfg.DataDir, err)
+	}
+	for _, s := range cfg.Sources {
+		if p, err := filepath.Abs(s.Path); err == nil {
+			s.Path = p
+		}
+		if err := cat.AddSource(s.Name, s.Path); err != nil {
+			cat.Close()
+			return nil, fmt.Errorf("source %s=%s: %w", s.Name, s.Path, err)
+		}
+		cfg.Logger.Info("source registered", "name", s.Name, "path", s.Path)
+	}
+	e := &Engine{cfg: cfg, cat: cat, log: cfg.Logger, alloc: cfg.Alloc}
+	e.planner = &planner.Planner{Catalog: cat, Eval: kernels.EvalConst, Parallelism: cfg.Parallelism}
+	return e, nil
+}
+
+// Close closes the catalog. Sessions must not be used afterwards.
+func (e *Engine) Close() error { return e.cat.Close() }
+
+// Catalog returns the engine's catalog.
+func (e *Engine) Catalog() *catalog.Catalog { return e.cat }
+
+// DefaultSchema is the default schema of new sessions.
+func (e *Engine) DefaultSchema() string { return e.cfg.DefaultSchema }
+
+// Sources lists the registered sources, sorted by name.
+func (e *Engine) Sources() ([]catalog.Source, error) {
+	srcs, err := e.cat.Sources()
+	sort.Slice(srcs, func(i, j int) bool { return srcs[i].Name < srcs[j].Name })
+	return srcs, err
+}
+
+// ResultSink receives a statement's outcome. For a statement that returns
+// rows Execute calls Begin, Batch for each batch (the sink must not keep rec
+// past the call unless it retains it), then End with the command tag and the
+// row count; for one that returns no rows only End is called.
+type ResultSink interface {
+	Begin(schema *arrow.Schema) error
+	Batch(rec arrow.Record) error
+	End(tag string, rows int64) error
+}
+
+// StatementObserver is an optional interface of a ResultSink: Execute tells
+// it, before each statement, its index and the number of statements.
+type StatementObserver interface {
+	StartStatement(index, count int)
+}
+
+// Session is one client's state (default schema, SET values). A session runs
+// one text at a time; Execute calls are serialised.
+type Session struct {
+	eng  *Engine
+	mu   sync.Mutex
+	sess planner.Session
+}
+
+// NewSession returns a session whose unqualified names resolve in
+// defaultSchema (the engine's default if empty).
+func (e *Engine) NewSession(defaultSchema string) *Session {
+	if defaultSchema == "" {
+		defaultSchema = e.cfg.DefaultSchema
+	}
+	return &Session{eng: e, sess: planner.Session{DefaultSchema: defaultSchema}}
+}
+
+// DefaultSchema is the session's current default schema.
+func (s *Session) DefaultSchema() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sess.DefaultSchema
+}
+
+// Execute runs each statement of sql in order, streaming results to sink.
+// The first failing statement stops the text; its error is returned as a
+// *sqlerr.Error. The session stays usable afterwards. Cancelling ctx stops
+// the running statement with 57014.
+func (s *Session) Execute(ctx context.Context, sql string, sink ResultSink) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	parsed, err := planner.ParseAll(sql)
+	if err != nil {
+		s.eng.log.Debug("parse failed", "err", err)
+		return sqlerr.As(err)
+	}
+	obs, _ := sink.(StatementObserver)
+	for i, p := range parsed {
+		if obs != nil {
+			obs.StartStatement(i, len(parsed))
+		}
+		if err := s.executeOne(ctx, p, sink); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Session) executeOne(ctx context.Context, p *planner.Parsed, sink ResultSink) (err error) {
+	start := time.Now()
+	log := s.eng.log
+	defer func() {
+		if r := recover(); r != nil {
+			// No panics across package boundaries: turn them into XX000.
+			err = sqlerr.New(sqlerr.InternalError, "internal error: %v", r)
+			log.Error("statement panicked", "sql", p.Text, "panic", r)
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				err = &sqlerr.Error{Code: sqlerr.QueryCanceled, Msg: "canceling statement due to user request", Err: err}
+			}
+			e := sqlerr.As(err)
+			log.Info("statement failed", "sql", abbreviate(p.Text), "code", e.Code, "err", e.Msg,
+				"elapsed", time.Since(start))
+			err = e
+			return
+		}
+		log.Debug("statement done", "sql", abbreviate(p.Text), "elapsed", time.Since(start))
+	}()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	stmt, err := s.eng.planner.Plan(ctx, &s.sess, p)
+	if err != nil {
+		return err
+	}
+	switch stmt.Kind {
+	case planner.StmtQuery:
+		if err := sink.Begin(stmt.Plan.Schema()); err != nil {
+			return err
+		}
+		rows, _, err := s.eng.run(ctx, stmt.Plan, func(rec arrow.Record) error { return sink.Batch(rec) })
+		if err != nil {
+			return err
+		}
+		return sink.End(tagOr(stmt.Tag, "SELECT"), rows)
+	case planner.StmtExplain:
+		var stats map[int]physical.OperatorStats
+		if stmt.Analyze {
+			_, st, err := s.eng.run(ctx, stmt.Plan, func(arrow.Record) error { return nil })
+			if err != nil {
+				return err
+			}
+			stats = st
+		}
+		return s.eng.emitText(sink, "plan", planner.Explain(stmt, stats), tagOr(stmt.Tag, "EXPLAIN"))
+	case planner.StmtCreateTable:
+		if err := s.eng.cat.CreateMemTable(stmt.Table, stmt.TableSchema, stmt.IfNotExists); err != nil {
+			return err
+		}
+		return sink.End(tagOr(stmt.Tag, "CREATE TABLE"), 0)
+	case planner.StmtInsert:
+		ds, err := s.eng.cat.Lookup(ctx, stmt.Table, s.sess.DefaultSchema)
+		if err != nil {
+			return err
+		}
+		if ds.Kind != catalog.MemoryDataset || ds.Memory == nil {
+			return sqlerr.New(sqlerr.FeatureNotSupported, "INSERT into %s: only tables created with CREATE TABLE accept rows",
+				strings.Join(stmt.Table, "."))
+		}
+		rows, _, err := s.eng.run(ctx, stmt.Plan, ds.Memory.Append)
+		if err != nil {
+			return err
+		}
+		return sink.End(tagOr(stmt.Tag, "INSERT"), rows)
+	case planner.StmtDropTable:
+		if err := s.eng.cat.DropTable(stmt.Table, stmt.IfExists); err != nil {
+			return err
+		}
+		return sink.End(tagOr(stmt.Tag, "DROP TABLE"), 0)
+	case planner.StmtRefreshMetadata:
+		if _, err := s.eng.cat.Refresh(ctx, stmt.Table, s.sess.DefaultSchema); err != nil {
+			return err
+		}
+		return sink.End(tagOr(stmt.Tag, "ALTER TABLE"), 0)
+	case planner.StmtSet, planner.StmtNoop:
+		return sink.End(tagOr(stmt.Tag, "SET"), 0)
+	}
+	return sqlerr.New(sqlerr.InternalError, "unknown statement kind %d", stmt.Kind)
+}
+
+// run executes plan, handing each batch to fn (which must retain what it
+// keeps), and returns the row count and the operators' statistics.
+func (e *Engine) run(ctx context.Context, plan *physical.Plan, fn func(arrow.Record) error) (int64, map[int]physical.OperatorStats, error) {
+	x, err := exec.Run(ctx, plan, exec.Options{Alloc: e.alloc, Parallelism: e.cfg.Parallelism, MemoryLimit: e.cfg.MemoryLimit})
+	if err != nil {
+		return 0, nil, err
+	}
+	var rows int64
+	for {
+		rec, err := x.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			x.Close()
+			return rows, nil, err
+		}
+		n := rec.NumRows()
+		if n > 0 {
+			err = fn(rec)
+		}
+		rec.Release()
+		if err != nil {
+			x.Close()
+			return rows, nil, err
+		}
+		rows += n
+	}
+	stats := x.Stats()
+	if err := x.Close(); err != nil {
+		return rows, nil, err
+	}
+	return rows, stats, nil
+}
+
+// emitText sends text as a one-column result, one row per line.
+func (e *Engine) emitText(sink ResultSink, column, text, tag string) error {
+	schema := arrow.NewSchema([]arrow.Field{{Name: column, Type: arrow.BinaryTypes.String}}, nil)
+	if err := sink.Begin(schema); err != nil {
+		return err
+	}
+	lines := strings.Split(strings.TrimRight(text, "\n"), "\n")
+	if text == "" {
+		lines = nil
+	}
+	b := array.NewStringBuilder(e.alloc)
+	defer b.Release()
+	b.AppendValues(lines, nil)
+	col := b.NewArray()
+	defer col.Release()
+	rec := array.NewRecord(schema, []arrow.Array{col}, int64(len(lines)))
+	defer rec.Release()
+	if len(lines) > 0 {
+		if err := sink.Batch(rec); err != nil {
+			return err
+		}
+	}
+	return sink.End(tag, int64(len(lines)))
+}
+
+func tagOr(tag, def string) string {
+	if tag == "" {
+		return def
+	}
+	return tag
+}
+
+func abbreviate(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > 200 {
+		return s[:200] + "…"
+	}
+	return s
+}
