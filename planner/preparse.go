@@ -210,6 +210,20 @@ func rewrite(sql string) rewriteResult {
 				}
 			}
 		}
+		// VARCHAR without a length (PostgreSQL) is TEXT to TiDB's grammar.
+		_, rewritten := replace[sig[k]]
+		if !rewritten && (t.is("varchar") || t.is("character") && at(k+1).is("varying") || t.is("nvarchar")) && at(k-1).text != "." {
+			next := k + 1
+			if t.is("character") {
+				next = k + 2
+			}
+			if at(next).text != "(" {
+				replace[sig[k]] = "text"
+				for j := sig[k] + 1; j < sig[next-1]+1 && t.is("character"); j++ {
+					replace[j] = ""
+				}
+			}
+		}
 		// ) AS alias ( ident, … )
 		if t.text == ")" && t.kind == tokPunct && at(k+1).is("as") &&
 			(at(k+2).kind == tokWord || at(k+2).kind == tokQuoted) && at(k+3).text == "(" {

@@ -34,6 +34,8 @@ func TestRewrite(t *testing.T) {
 		{"select cast((a+b) as decimal(15,2))", "select __cast((a+b) , 'decimal(15,2)')", nil},
 		{"select c from (select 1, 2) as t (x, y)", "select c from (select 1, 2) as t ", map[string][][]string{"t": {{"x", "y"}}}},
 		{`select 'cast(a as int)' from t`, `select 'cast(a as int)' from t`, nil},
+		{"select cast(a as varchar)", "select __cast(a , 'varchar')", nil},
+		{"create table t (a varchar, b varchar(3), c character varying)", "create table t (a text, b varchar(3), c text)", nil},
 	}
 	for _, tt := range tests {
 		got := rewrite(tt.sql)

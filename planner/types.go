@@ -23,9 +23,9 @@ func parseTypeName(s string) (arrow.DataType, error) {
 	switch name {
 	case "boolean", "bool":
 		return physical.Boolean, nil
-	case "int", "integer", "int4", "signed", "smallint", "int2", "tinyint", "mediumint", "signed integer":
+	case "int", "integer", "int4", "smallint", "int2", "tinyint", "mediumint":
 		return physical.Int32, nil
-	case "bigint", "int8", "signed bigint", "long":
+	case "bigint", "int8", "signed", "signed integer", "signed int", "unsigned", "unsigned integer", "long":
 		return physical.Int64, nil
 	case "double", "double precision", "float", "float8", "real", "float4":
 		return physical.Float64, nil
