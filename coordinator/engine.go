@@ -219,6 +219,9 @@ func (s *Session) executeOne(ctx context.Context, p *planner.Parsed, sink Result
 	if err != nil {
 		return err
 	}
+	if stmt.Plan != nil {
+		defer stmt.Plan.Release()
+	}
 	switch stmt.Kind {
 	case planner.StmtQuery:
 		if err := sink.Begin(stmt.Plan.Schema()); err != nil {
