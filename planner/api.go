@@ -47,6 +47,7 @@ type Parsed struct {
 	// rewritten is the text TiDB parsed; origin maps its offsets back.
 	rewritten string
 	origin    []int
+	nulls     map[int]bool
 }
 
 // Statement is a planned statement.

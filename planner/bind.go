@@ -29,6 +29,8 @@ type binder struct {
 	text    string // statement text, for positions and names
 	derived map[string][][]string
 	nextID  ColumnID
+	nulls   map[int]bool       // NULLS FIRST/LAST markers by text offset
+	ctes    map[string]*cteDef // WITH definitions in scope, by lower-case name
 }
 
 // scope is what a name can resolve to in an expression.
@@ -55,7 +57,7 @@ func (b *binder) bindQuery(n ast.ResultSetNode) (LNode, []string, error) {
 	case *ast.SelectStmt:
 		return b.bindSelect(n)
 	case *ast.SetOprStmt:
-		return nil, nil, sqlerr.New(sqlerr.FeatureNotSupported, "UNION, INTERSECT and EXCEPT are not supported yet")
+		return b.bindSetOpr(n)
 	}
 	return nil, nil, sqlerr.New(sqlerr.FeatureNotSupported, "unsupported query %T", n)
 }
@@ -63,13 +65,15 @@ func (b *binder) bindQuery(n ast.ResultSetNode) (LNode, []string, error) {
 func (b *binder) bindFrom(n ast.ResultSetNode) (LNode, *scope, error) {
 	switch n := n.(type) {
 	case *ast.Join:
-		if n.Right != nil {
-			return nil, nil, sqlerr.At(sqlerr.FeatureNotSupported, pos(n), "joins are not supported yet")
-		}
-		return b.bindFrom(n.Left)
+		return b.bindJoin(n)
 	case *ast.TableSource:
 		switch src := n.Source.(type) {
 		case *ast.TableName:
+			if src.Schema.O == "" {
+				if def, ok := b.ctes[strings.ToLower(src.Name.O)]; ok {
+					return b.bindCTERef(def, n.AsName.O)
+				}
+			}
 			return b.bindTable(src, n.AsName.O)
 		case *ast.SelectStmt, *ast.SetOprStmt:
 			if n.AsName.O == "" {
@@ -158,6 +162,9 @@ func (b *binder) resolve(cn *ast.ColumnName, sc *scope, p int) (*ColRef, error) 
 		if cn.Table.O != "" && !strings.EqualFold(c.Table, cn.Table.O) {
 			continue
 		}
+		if cn.Table.O == "" && c.hidden {
+			continue
+		}
 		if found != nil && found.ID != c.ID {
 			return nil, sqlerr.At(sqlerr.AmbiguousColumn, p, "column reference %q is ambiguous", cn.Name.O)
 		}
@@ -182,7 +189,11 @@ type selectItem struct {
 
 func (b *binder) bindSelect(sel *ast.SelectStmt) (LNode, []string, error) {
 	if sel.With != nil {
-		return nil, nil, sqlerr.New(sqlerr.FeatureNotSupported, "WITH is not supported yet")
+		saved := b.saveCTEs()
+		defer b.restoreCTEs(saved)
+		if err := b.bindWith(sel.With); err != nil {
+			return nil, nil, err
+		}
 	}
 	var node LNode
 	var sc *scope
@@ -214,6 +225,9 @@ func (b *binder) bindSelect(sel *ast.SelectStmt) (LNode, []string, error) {
 			n := 0
 			for _, c := range sc.cols {
 				if f.WildCard.Table.O != "" && !strings.EqualFold(c.Table, f.WildCard.Table.O) {
+					continue
+				}
+				if c.hidden && f.WildCard.Table.O == "" {
 					continue
 				}
 				items = append(items, selectItem{expr: &ColRef{ID: c.ID, Name: c.Name, T: c.T}, name: c.Name})
@@ -268,8 +282,7 @@ func (b *binder) bindSelect(sel *ast.SelectStmt) (LNode, []string, error) {
 			if err != nil {
 				return nil, nil, err
 			}
-			// PostgreSQL: NULLs sort as larger than everything.
-			orderItems = append(orderItems, SortItem{Expr: e, Desc: oi.Desc, NullsFirst: oi.Desc})
+			orderItems = append(orderItems, SortItem{Expr: e, Desc: oi.Desc, NullsFirst: nullsFirst(b, oi)})
 		}
 	}
 
@@ -383,21 +396,47 @@ func (b *binder) bindSelect(sel *ast.SelectStmt) (LNode, []string, error) {
 		node = top
 	}
 	if sel.Limit != nil {
-		n, off := int64(-1), int64(0)
-		var err error
-		if sel.Limit.Count != nil {
-			if n, err = b.constInt(sel.Limit.Count, "LIMIT"); err != nil {
-				return nil, nil, err
-			}
-		}
-		if sel.Limit.Offset != nil {
-			if off, err = b.constInt(sel.Limit.Offset, "OFFSET"); err != nil {
-				return nil, nil, err
-			}
+		n, off, err := b.limitValues(sel.Limit)
+		if err != nil {
+			return nil, nil, err
 		}
 		node = &LLimit{Input: node, Offset: off, N: n}
 	}
 	return node, names, nil
+}
+
+func (b *binder) limitValues(l *ast.Limit) (n, off int64, err error) {
+	n = -1
+	if l.Count != nil {
+		if n, err = b.constInt(l.Count, "LIMIT"); err != nil {
+			return 0, 0, err
+		}
+	}
+	if l.Offset != nil {
+		if off, err = b.constInt(l.Offset, "OFFSET"); err != nil {
+			return 0, 0, err
+		}
+	}
+	return n, off, nil
+}
+
+// nullsFirst is the NULL placement of an ORDER BY item: as written (NULLS
+// FIRST/LAST), else PostgreSQL's default (NULLs sort as larger than any
+// value: last ascending, first descending).
+func nullsFirst(b *binder, oi *ast.ByItem) bool {
+	start := oi.Expr.OriginTextPosition()
+	best, found := -1, false
+	for off := range b.nulls {
+		if off > start && (best < 0 || off < best) {
+			best, found = off, true
+		}
+	}
+	if found {
+		first := b.nulls[best]
+		delete(b.nulls, best)
+		return first
+	}
+	return oi.Desc
 }
 
 func (b *binder) constInt(e ast.ExprNode, what string) (int64, error) {

@@ -74,6 +74,29 @@ func describeNode(n physical.Node) string {
 		return fmt.Sprintf("Limit n=%d offset=%d", x.N, x.Offset)
 	case *physical.ExchangeSource:
 		return fmt.Sprintf("ExchangeSource fragment=%d", x.Fragment)
+	case *physical.HashJoin:
+		s := "HashJoin " + x.Type.String()
+		if len(x.LeftKeys) > 0 {
+			ks := make([]string, len(x.LeftKeys))
+			for i := range x.LeftKeys {
+				ks[i] = x.LeftKeys[i].String() + " = " + x.RightKeys[i].String()
+			}
+			s += " keys=[" + strings.Join(ks, ", ") + "]"
+		}
+		if x.Residual != nil {
+			s += " residual=" + x.Residual.String()
+		}
+		if x.NullsEqual {
+			s += " nulls-equal"
+		}
+		if x.MarkNullAware {
+			s += " null-aware"
+		}
+		return s
+	case *physical.EnforceSingleRow:
+		return "EnforceSingleRow"
+	case *physical.UnionAll:
+		return fmt.Sprintf("UnionAll inputs=%d", len(x.Inputs))
 	}
 	return fmt.Sprintf("%T", n)
 }

@@ -19,6 +19,8 @@ type Column struct {
 	Name  string
 	Table string // qualifier the column is visible under (alias or table name)
 	T     arrow.DataType
+	// hidden columns resolve only qualified (the right side of JOIN USING).
+	hidden bool
 }
 
 // LNode is a logical plan node. Nodes are immutable: rules build new ones.

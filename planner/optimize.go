@@ -30,6 +30,35 @@ var normalizeRules = []rule{
 	{RulePredicatePushdown, pushDownPredicates},
 	{RuleLimitPushdown, pushDownLimit},
 	{RuleRemoveTrivialNodes, removeTrivialNodes},
+	{RuleMergeProjections, mergeProjections},
+}
+
+// mergeProjections folds a projection into the projection below it.
+func mergeProjections(o *optimizer, n LNode) (LNode, bool) {
+	top, ok := n.(*LProject)
+	if !ok {
+		return n, false
+	}
+	below, ok := top.Input.(*LProject)
+	if !ok {
+		return n, false
+	}
+	sub := map[ColumnID]Expr{}
+	for i, c := range below.Cols {
+		sub[c.ID] = below.Exprs[i]
+	}
+	c := &LProject{Input: below.Input, Cols: top.Cols}
+	for _, e := range top.Exprs {
+		c.Exprs = append(c.Exprs, transformExpr(e, func(x Expr) Expr {
+			if r, ok := x.(*ColRef); ok {
+				if s, ok := sub[r.ID]; ok {
+					return s
+				}
+			}
+			return x
+		}))
+	}
+	return c, true
 }
 
 type optimizer struct {
@@ -64,6 +93,33 @@ func (o *optimizer) optimize(n LNode) (LNode, error) {
 			break
 		}
 	}
+	// Explore: join order, once the predicates sit in the joins.
+	if !o.p.Disabled[RuleJoinOrder] {
+		next, ch := transformDown(n, func(x LNode) (LNode, bool) { return reorderJoins(o, x) })
+		if ch {
+			if err := checkSchema(RuleJoinOrder, want, next.Columns()); err != nil {
+				return nil, err
+			}
+			o.fired[RuleJoinOrder]++
+			n = next
+			// Conditions may now be pushable again.
+			for iter := 0; iter < 10; iter++ {
+				changed := false
+				for _, r := range normalizeRules {
+					if o.p.Disabled[r.name] {
+						continue
+					}
+					next, ch := transformUp(n, func(x LNode) (LNode, bool) { return r.apply(o, x) })
+					if ch {
+						n, changed = next, true
+					}
+				}
+				if !changed {
+					break
+				}
+			}
+		}
+	}
 	if !o.p.Disabled[RuleProjectionPruning] {
 		next, ch := pruneColumns(n, nil)
 		if ch {
@@ -87,6 +143,27 @@ func checkSchema(rule string, want, got []Column) error {
 		}
 	}
 	return nil
+}
+
+// transformDown rewrites the tree top-down with fn: a node fn replaced is
+// not visited again, its inputs are.
+func transformDown(n LNode, fn func(LNode) (LNode, bool)) (LNode, bool) {
+	n, changed := fn(n)
+	ins := n.Inputs()
+	if len(ins) == 0 {
+		return n, changed
+	}
+	newIns := make([]LNode, len(ins))
+	ch := false
+	for i, c := range ins {
+		var cch bool
+		newIns[i], cch = transformDown(c, fn)
+		ch = ch || cch
+	}
+	if ch {
+		n = n.WithInputs(newIns)
+	}
+	return n, changed || ch
 }
 
 // transformUp rewrites the tree bottom-up with fn.
@@ -118,6 +195,11 @@ func nodeExprs(n LNode) ([]Expr, func([]Expr) LNode) {
 		return n.Exprs, func(es []Expr) LNode { c := *n; c.Exprs = es; return &c }
 	case *LScan:
 		return n.Filters, func(es []Expr) LNode { c := *n; c.Filters = es; return &c }
+	case *LJoin:
+		if n.Cond == nil {
+			return nil, nil
+		}
+		return []Expr{n.Cond}, func(es []Expr) LNode { c := *n; c.Cond = es[0]; return &c }
 	case *LAggregate:
 		es := append([]Expr{}, n.GroupBy...)
 		for _, a := range n.Aggs {
@@ -219,6 +301,14 @@ func (o *optimizer) foldExpr(e Expr) Expr {
 // ---- predicate pushdown ----
 
 func pushDownPredicates(o *optimizer, n LNode) (LNode, bool) {
+	if j, ok := n.(*LJoin); ok {
+		return pushJoinCondition(j)
+	}
+	if u, ok := n.(*LFilter); ok {
+		if un, ok := u.Input.(*LUnion); ok {
+			return pushFilterIntoUnion(u, un), true
+		}
+	}
 	f, ok := n.(*LFilter)
 	if !ok {
 		return n, false
@@ -232,6 +322,8 @@ func pushDownPredicates(o *optimizer, n LNode) (LNode, bool) {
 		return &c, true
 	case *LSort:
 		return &LSort{Input: &LFilter{Input: in.Input, Pred: f.Pred}, Items: in.Items}, true
+	case *LJoin:
+		return pushFilterIntoJoin(f, in)
 	case *LProject:
 		sub := map[ColumnID]Expr{}
 		for i, c := range in.Cols {
@@ -290,6 +382,173 @@ func pushDownPredicates(o *optimizer, n LNode) (LNode, bool) {
 		return &LFilter{Input: &c, Pred: andAll(above)}, true
 	}
 	return n, false
+}
+
+// pushFilterIntoJoin moves the conjuncts of a filter above a join to where
+// they can be evaluated earliest without changing the join's meaning.
+func pushFilterIntoJoin(f *LFilter, j *LJoin) (LNode, bool) {
+	// A filter on a mark join's mark is a semi or anti join.
+	if j.Type == physical.MarkJoin {
+		if r, ok := markFilterToJoin(f, j); ok {
+			return r, true
+		}
+	}
+	lset, rset := idSet(j.Left.Columns()), idSet(j.Right.Columns())
+	var toLeft, toRight, toCond, keep []Expr
+	for _, c := range conjuncts(f.Pred) {
+		switch {
+		case isConst(c):
+			keep = append(keep, c)
+		case refsWithin(c, lset) && j.Type != physical.RightJoin && j.Type != physical.FullJoin:
+			toLeft = append(toLeft, c)
+		case refsWithin(c, rset) && (j.Type == physical.InnerJoin || j.Type == physical.RightJoin):
+			toRight = append(toRight, c)
+		case j.Type == physical.InnerJoin && refsWithin(c, unionSet(lset, rset)):
+			toCond = append(toCond, c)
+		default:
+			keep = append(keep, c)
+		}
+	}
+	if len(toLeft)+len(toRight)+len(toCond) == 0 {
+		return f, false
+	}
+	c := *j
+	if len(toLeft) > 0 {
+		c.Left = &LFilter{Input: j.Left, Pred: andAll(toLeft)}
+	}
+	if len(toRight) > 0 {
+		c.Right = &LFilter{Input: j.Right, Pred: andAll(toRight)}
+	}
+	if len(toCond) > 0 {
+		c.Cond = andAll(append(conjunctsOrNil(j.Cond), toCond...))
+	}
+	if len(keep) == 0 {
+		return &c, true
+	}
+	return &LFilter{Input: &c, Pred: andAll(keep)}, true
+}
+
+// pushJoinCondition moves conjuncts of a join condition that reference one
+// side only into that side, where the join's meaning allows.
+func pushJoinCondition(j *LJoin) (LNode, bool) {
+	if j.Cond == nil {
+		return j, false
+	}
+	lset, rset := idSet(j.Left.Columns()), idSet(j.Right.Columns())
+	leftOK := j.Type == physical.InnerJoin || j.Type == physical.RightJoin || j.Type == physical.SemiJoin
+	rightOK := j.Type != physical.RightJoin && j.Type != physical.FullJoin
+	var toLeft, toRight, keep []Expr
+	for _, c := range conjuncts(j.Cond) {
+		switch {
+		case isConst(c):
+			keep = append(keep, c)
+		case leftOK && refsWithin(c, lset):
+			toLeft = append(toLeft, c)
+		case rightOK && refsWithin(c, rset):
+			toRight = append(toRight, c)
+		default:
+			keep = append(keep, c)
+		}
+	}
+	if len(toLeft)+len(toRight) == 0 {
+		return j, false
+	}
+	c := *j
+	if len(toLeft) > 0 {
+		c.Left = &LFilter{Input: j.Left, Pred: andAll(toLeft)}
+	}
+	if len(toRight) > 0 {
+		c.Right = &LFilter{Input: j.Right, Pred: andAll(toRight)}
+	}
+	c.Cond = andAll(keep)
+	return &c, true
+}
+
+// pushFilterIntoUnion applies the filter to every input of a union.
+func pushFilterIntoUnion(f *LFilter, u *LUnion) LNode {
+	c := &LUnion{Cols: u.Cols}
+	for _, in := range u.Ins {
+		sub := map[ColumnID]Expr{}
+		for i, col := range in.Columns() {
+			sub[u.Cols[i].ID] = &ColRef{ID: col.ID, Name: col.Name, T: col.T}
+		}
+		pred := transformExpr(f.Pred, func(x Expr) Expr {
+			if r, ok := x.(*ColRef); ok {
+				if s, ok := sub[r.ID]; ok {
+					return s
+				}
+			}
+			return x
+		})
+		c.Ins = append(c.Ins, &LFilter{Input: in, Pred: pred})
+	}
+	return c
+}
+
+func conjunctsOrNil(e Expr) []Expr {
+	if e == nil {
+		return nil
+	}
+	return conjuncts(e)
+}
+
+func unionSet(a, b map[ColumnID]bool) map[ColumnID]bool {
+	out := make(map[ColumnID]bool, len(a)+len(b))
+	for k := range a {
+		out[k] = true
+	}
+	for k := range b {
+		out[k] = true
+	}
+	return out
+}
+
+// markFilterToJoin turns Filter(mark) into a semi join and Filter(NOT mark)
+// into an anti join (null-aware for NOT IN), re-adding the mark as a
+// constant so the schema above stays the same.
+func markFilterToJoin(f *LFilter, j *LJoin) (LNode, bool) {
+	cs := conjuncts(f.Pred)
+	for i, c := range cs {
+		typ, markVal := physical.JoinType(-1), false
+		if r, ok := c.(*ColRef); ok && r.ID == j.Mark.ID {
+			typ, markVal = physical.SemiJoin, true
+		} else if n, ok := c.(*Func); ok && n.Fn == physical.FnNot {
+			if r, ok := n.Arg[0].(*ColRef); ok && r.ID == j.Mark.ID {
+				typ = physical.AntiJoin
+				if j.NullAware {
+					typ = physical.NullAwareAntiJoin
+				}
+			}
+		}
+		if typ < 0 {
+			continue
+		}
+		if typ == physical.NullAwareAntiJoin && !nullAwareSingleKey(j) {
+			return nil, false
+		}
+		nj := *j
+		nj.Type = typ
+		proj := &LProject{Input: &nj}
+		for _, col := range j.Left.Columns() {
+			proj.Exprs = append(proj.Exprs, &ColRef{ID: col.ID, Name: col.Name, T: col.T})
+			proj.Cols = append(proj.Cols, col)
+		}
+		proj.Exprs = append(proj.Exprs, &Const{Value: markVal, T: physical.Boolean})
+		proj.Cols = append(proj.Cols, j.Mark)
+		rest := append(append([]Expr{}, cs[:i]...), cs[i+1:]...)
+		if len(rest) == 0 {
+			return proj, true
+		}
+		return &LFilter{Input: proj, Pred: andAll(rest)}, true
+	}
+	return nil, false
+}
+
+// nullAwareSingleKey reports whether a null-aware join's condition is one
+// equality between the sides (what NullAwareAntiJoin supports).
+func nullAwareSingleKey(j *LJoin) bool {
+	lk, _, res := splitJoinCond(j.Cond, j.Left.Columns(), j.Right.Columns())
+	return len(lk) == 1 && len(res) == 0
 }
 
 // ---- limit pushdown ----
@@ -450,6 +709,68 @@ func pruneColumns(n LNode, required map[ColumnID]bool) (LNode, bool) {
 		c := *x
 		c.Input = in
 		return &c, true
+	case *LSingleRow:
+		in, ch := pruneColumns(x.Input, copySet(required, x.Columns()))
+		if !ch {
+			return x, false
+		}
+		return &LSingleRow{Input: in}, true
+	case *LJoin:
+		req := copySet(required, x.Columns())
+		if x.Cond != nil {
+			columnsUsed(x.Cond, req)
+		}
+		l, lch := pruneColumns(x.Left, req)
+		r, rch := pruneColumns(x.Right, req)
+		if !lch && !rch {
+			return x, false
+		}
+		c := *x
+		c.Left, c.Right = l, r
+		return &c, true
+	case *LUnion:
+		keep := make([]bool, len(x.Cols))
+		n := 0
+		for i, col := range x.Cols {
+			keep[i] = required == nil || required[col.ID]
+			if keep[i] {
+				n++
+			}
+		}
+		if n == 0 && len(x.Cols) > 0 {
+			keep[0], n = true, 1
+		}
+		changed := n != len(x.Cols)
+		c := &LUnion{}
+		for i, col := range x.Cols {
+			if keep[i] {
+				c.Cols = append(c.Cols, col)
+			}
+		}
+		for _, in := range x.Ins {
+			// Each input keeps the kept positions, through a projection.
+			cols := in.Columns()
+			proj := &LProject{Input: in}
+			req := map[ColumnID]bool{}
+			for i, col := range cols {
+				if keep[i] {
+					proj.Exprs = append(proj.Exprs, &ColRef{ID: col.ID, Name: col.Name, T: col.T})
+					proj.Cols = append(proj.Cols, col)
+					req[col.ID] = true
+				}
+			}
+			var pin LNode = proj
+			if !changed {
+				pin = in
+			}
+			pruned, ch := pruneColumns(pin, req)
+			changed = changed || ch
+			c.Ins = append(c.Ins, pruned)
+		}
+		if !changed {
+			return x, false
+		}
+		return c, true
 	}
 	return n, false
 }

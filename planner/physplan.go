@@ -130,6 +130,30 @@ func (pb *physBuilder) build(n LNode) (physical.Node, bool, error) {
 		return &physical.Project{Base: pb.base(x.Cols), Input: in, Exprs: exprs}, par, nil
 	case *LAggregate:
 		return pb.buildAggregate(x)
+	case *LJoin:
+		return pb.buildJoin(x)
+	case *LSingleRow:
+		in, par, err := pb.build(x.Input)
+		if err != nil {
+			return nil, false, err
+		}
+		if par {
+			in = pb.cut(in)
+		}
+		return &physical.EnforceSingleRow{Base: pb.base(x.Columns()), Input: in}, false, nil
+	case *LUnion:
+		var ins []physical.Node
+		for _, in := range x.Ins {
+			pn, par, err := pb.build(in)
+			if err != nil {
+				return nil, false, err
+			}
+			if par {
+				pn = pb.cut(pn)
+			}
+			ins = append(ins, pn)
+		}
+		return &physical.UnionAll{Base: pb.base(x.Cols), Inputs: ins}, false, nil
 	case *LSort:
 		in, par, err := pb.build(x.Input)
 		if err != nil {

@@ -62,6 +62,17 @@ func parseOne(text string) *Parsed {
 		return ps
 	}
 	ps.node, ps.derived, ps.rewritten, ps.origin = stmts[0], rw.derivedColumns, rw.text, rw.origin
+	// Offsets of blanked NULLS markers, moved into the folded text.
+	if len(rw.nulls) > 0 {
+		ps.nulls = map[int]bool{}
+		for i, o := range foldOrigin {
+			if first, ok := rw.nulls[o]; ok {
+				if _, seen := ps.nulls[i]; !seen {
+					ps.nulls[i] = first
+				}
+			}
+		}
+	}
 	return ps
 }
 
@@ -169,7 +180,8 @@ func (p *Planner) plan(ctx context.Context, sess *Session, ps *Parsed) (*Stateme
 		st.Kind, st.Table, st.Tag = StmtRefreshMetadata, ps.refresh, "ALTER TABLE"
 		return st, nil
 	}
-	b := &binder{ctx: ctx, p: p, sess: sess, text: ps.rewritten, derived: map[string][][]string{}}
+	b := &binder{ctx: ctx, p: p, sess: sess, text: ps.rewritten, derived: map[string][][]string{},
+		nulls: ps.nulls, ctes: map[string]*cteDef{}}
 	for k, v := range ps.derived {
 		b.derived[k] = append([][]string{}, v...)
 	}

@@ -152,6 +152,9 @@ type rewriteResult struct {
 	// derivedColumns maps a derived table's alias (lower case) to the column
 	// names of its `AS alias (c1, c2)` list, in order of appearance.
 	derivedColumns map[string][][]string
+	// nulls records each `NULLS FIRST|LAST` taken out of ORDER BY items
+	// (TiDB lacks them): rewritten-text offset → true for FIRST.
+	nulls map[int]bool
 }
 
 // rewrite applies the token rewrites to one statement:
@@ -208,6 +211,28 @@ func rewrite(sql string) rewriteResult {
 				for j := sig[asTok+1] + 1; j < sig[end]; j++ {
 					replace[j] = ""
 				}
+			}
+		}
+		// FULL [OUTER] JOIN: TiDB has no full joins; STRAIGHT_JOIN (a MySQL
+		// hint we have no use for) carries the meaning to the binder.
+		if t.is("full") && (at(k+1).is("join") || at(k+1).is("outer") && at(k+2).is("join")) {
+			end := k + 1
+			if at(k+1).is("outer") {
+				end = k + 2
+			}
+			replace[sig[k]] = "STRAIGHT_JOIN"
+			for j := sig[k] + 1; j <= sig[end]; j++ {
+				replace[j] = ""
+			}
+		}
+		// expr [ASC|DESC] NULLS FIRST|LAST: blanked out, remembered.
+		if t.is("nulls") && (at(k+1).is("first") || at(k+1).is("last")) {
+			if res.nulls == nil {
+				res.nulls = map[int]bool{}
+			}
+			res.nulls[t.pos] = at(k+1).is("first")
+			for j := sig[k]; j <= sig[k+1]; j++ {
+				replace[j] = strings.Repeat(" ", len(toks[j].text))
 			}
 		}
 		// VARCHAR without a length (PostgreSQL) is TEXT to TiDB's grammar.

@@ -1,0 +1,208 @@
+package planner
+
+import (
+	"strings"
+
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/quarrydb/quarry/catalog/sqlerr"
+	"github.com/quarrydb/quarry/planner/physical"
+)
+
+// setInput is one operand of a set operation with the operator before it.
+type setInput struct {
+	node  LNode
+	names []string
+	op    *ast.SetOprType
+}
+
+// bindSetOpr binds UNION / INTERSECT / EXCEPT. INTERSECT binds tighter than
+// UNION and EXCEPT, which associate left to right.
+func (b *binder) bindSetOpr(n *ast.SetOprStmt) (LNode, []string, error) {
+	if n.With != nil {
+		if err := b.bindWith(n.With); err != nil {
+			return nil, nil, err
+		}
+	}
+	node, names, err := b.bindSetList(n.SelectList)
+	if err != nil {
+		return nil, nil, err
+	}
+	return b.orderAndLimit(node, names, n.OrderBy, n.Limit)
+}
+
+func (b *binder) bindSetList(list *ast.SetOprSelectList) (LNode, []string, error) {
+	var ins []setInput
+	for _, s := range list.Selects {
+		var in setInput
+		var err error
+		switch s := s.(type) {
+		case *ast.SelectStmt:
+			in.op = s.AfterSetOperator
+			in.node, in.names, err = b.bindSelect(s)
+		case *ast.SetOprSelectList:
+			in.op = s.AfterSetOperator
+			in.node, in.names, err = b.bindSetList(s)
+		default:
+			return nil, nil, sqlerr.New(sqlerr.FeatureNotSupported, "unsupported set operand %T", s)
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		ins = append(ins, in)
+	}
+	// INTERSECT first.
+	var merged []setInput
+	for _, in := range ins {
+		if len(merged) > 0 && in.op != nil && (*in.op == ast.Intersect || *in.op == ast.IntersectAll) {
+			last := &merged[len(merged)-1]
+			node, err := b.setOp(*in.op, last.node, in.node)
+			if err != nil {
+				return nil, nil, err
+			}
+			last.node = node
+			continue
+		}
+		merged = append(merged, in)
+	}
+	node, names := merged[0].node, merged[0].names
+	for _, in := range merged[1:] {
+		var err error
+		if node, err = b.setOp(*in.op, node, in.node); err != nil {
+			return nil, nil, err
+		}
+	}
+	node, names2, err := b.orderAndLimit(node, names, list.OrderBy, list.Limit)
+	return node, names2, err
+}
+
+// setOp combines two operands, unifying their column types.
+func (b *binder) setOp(op ast.SetOprType, l, r LNode) (LNode, error) {
+	lc, rc := l.Columns(), r.Columns()
+	if len(lc) != len(rc) {
+		return nil, sqlerr.New(sqlerr.SyntaxError, "each %s query must have the same number of columns", setOpName(op))
+	}
+	lp, rp := &LProject{Input: l}, &LProject{Input: r}
+	for i := range lc {
+		le := Expr(&ColRef{ID: lc[i].ID, Name: lc[i].Name, T: lc[i].T})
+		re := Expr(&ColRef{ID: rc[i].ID, Name: rc[i].Name, T: rc[i].T})
+		args, t, err := unify(setOpName(op), 0, le, re)
+		if err != nil {
+			return nil, err
+		}
+		if isNull(t) {
+			t = physical.String
+			args = []Expr{castTo(args[0], t), castTo(args[1], t)}
+		}
+		lp.Exprs, rp.Exprs = append(lp.Exprs, args[0]), append(rp.Exprs, args[1])
+		lp.Cols = append(lp.Cols, b.newColumn(lc[i].Name, "", t))
+		rp.Cols = append(rp.Cols, b.newColumn(rc[i].Name, "", t))
+	}
+	switch op {
+	case ast.UnionAll, ast.Union:
+		u := &LUnion{Ins: []LNode{lp, rp}}
+		for _, c := range lp.Cols {
+			u.Cols = append(u.Cols, b.newColumn(c.Name, "", c.T))
+		}
+		if op == ast.UnionAll {
+			return u, nil
+		}
+		return b.distinct(u), nil
+	case ast.Intersect, ast.Except:
+		left := b.distinct(lp)
+		lcols := left.Columns()
+		var conds []Expr
+		for i := range lcols {
+			conds = append(conds, &Func{Fn: physical.FnEq, Arg: []Expr{
+				&ColRef{ID: lcols[i].ID, Name: lcols[i].Name, T: lcols[i].T},
+				&ColRef{ID: rp.Cols[i].ID, Name: rp.Cols[i].Name, T: rp.Cols[i].T}}, T: physical.Boolean})
+		}
+		typ := physical.SemiJoin
+		if op == ast.Except {
+			typ = physical.AntiJoin
+		}
+		return &LJoin{Left: left, Right: rp, Type: typ, Cond: andAll(conds), NullsEqual: true}, nil
+	}
+	return nil, sqlerr.New(sqlerr.FeatureNotSupported, "%s is not supported yet", setOpName(op))
+}
+
+// distinct removes duplicate rows, keeping the column IDs.
+func (b *binder) distinct(n LNode) LNode {
+	d := &LAggregate{Input: n}
+	for _, c := range n.Columns() {
+		d.GroupBy = append(d.GroupBy, &ColRef{ID: c.ID, Name: c.Name, T: c.T})
+		d.Cols = append(d.Cols, b.newColumn(c.Name, c.Table, c.T))
+	}
+	return d
+}
+
+func setOpName(op ast.SetOprType) string {
+	return strings.ToUpper(op.String())
+}
+
+// orderAndLimit applies ORDER BY (output names or ordinals) and LIMIT to a
+// set operation's result.
+func (b *binder) orderAndLimit(node LNode, names []string, ob *ast.OrderByClause, lim *ast.Limit) (LNode, []string, error) {
+	cols := node.Columns()
+	if ob != nil {
+		sc := &scope{}
+		for i, c := range cols {
+			c.Name = names[i]
+			c.Table = ""
+			sc.cols = append(sc.cols, c)
+		}
+		var items []SortItem
+		var extra []Expr
+		for _, oi := range ob.Items {
+			var e Expr
+			if pe, ok := oi.Expr.(*ast.PositionExpr); ok && pe.P == nil {
+				if pe.N < 1 || pe.N > len(cols) {
+					return nil, nil, sqlerr.At(sqlerr.InvalidParameterValue, pos(oi.Expr), "ORDER BY position %d is not in select list", pe.N)
+				}
+				c := cols[pe.N-1]
+				e = &ColRef{ID: c.ID, Name: names[pe.N-1], T: c.T}
+			} else {
+				var err error
+				if e, err = b.bindExpr(oi.Expr, sc, false); err != nil {
+					return nil, nil, err
+				}
+			}
+			if _, ok := e.(*ColRef); !ok {
+				extra = append(extra, e)
+			}
+			items = append(items, SortItem{Expr: e, Desc: oi.Desc, NullsFirst: nullsFirst(b, oi)})
+		}
+		if len(extra) > 0 {
+			proj := &LProject{Input: node}
+			for _, c := range cols {
+				proj.Exprs = append(proj.Exprs, &ColRef{ID: c.ID, Name: c.Name, T: c.T})
+				proj.Cols = append(proj.Cols, c)
+			}
+			for i := range items {
+				if _, ok := items[i].Expr.(*ColRef); ok {
+					continue
+				}
+				c := b.newColumn("order", "", items[i].Expr.Type())
+				proj.Exprs = append(proj.Exprs, items[i].Expr)
+				proj.Cols = append(proj.Cols, c)
+				items[i].Expr = &ColRef{ID: c.ID, Name: c.Name, T: c.T}
+			}
+			node = &LSort{Input: proj, Items: items}
+			top := &LProject{Input: node}
+			for _, c := range cols {
+				top.Exprs = append(top.Exprs, &ColRef{ID: c.ID, Name: c.Name, T: c.T})
+				top.Cols = append(top.Cols, c)
+			}
+			node = top
+		} else {
+			node = &LSort{Input: node, Items: items}
+		}
+	}
+	if lim != nil {
+		n, off, err := b.limitValues(lim)
+		if err != nil {
+			return nil, nil, err
+		}
+		node = &LLimit{Input: node, Offset: off, N: n}
+	}
+	return node, names, nil
+}
