@@ -7,7 +7,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/pingcap/tidb/pkg/parser/opcode"
-		"github.com/quarrydb/quarry/planner/physical"
+	"github.com/quarrydb/quarry/planner/physical"
 )
 
 // LJoin joins two inputs. Cond is the whole join condition (nil: cross);
@@ -46,11 +46,11 @@ func (n *LJoin) Columns() []Column {
 	}
 	return append(append([]Column{}, n.Left.Columns()...), n.Right.Columns()...)
 }
-func (n *LUnion) Columns() []Column      { return n.Cols }
-func (n *LSingleRow) Columns() []Column  { return n.Input.Columns() }
-func (n *LJoin) Inputs() []LNode         { return []LNode{n.Left, n.Right} }
-func (n *LUnion) Inputs() []LNode        { return n.Ins }
-func (n *LSingleRow) Inputs() []LNode    { return []LNode{n.Input} }
+func (n *LUnion) Columns() []Column               { return n.Cols }
+func (n *LSingleRow) Columns() []Column           { return n.Input.Columns() }
+func (n *LJoin) Inputs() []LNode                  { return []LNode{n.Left, n.Right} }
+func (n *LUnion) Inputs() []LNode                 { return n.Ins }
+func (n *LSingleRow) Inputs() []LNode             { return []LNode{n.Input} }
 func (n *LSingleRow) WithInputs(in []LNode) LNode { return &LSingleRow{Input: in[0]} }
 func (n *LJoin) WithInputs(in []LNode) LNode {
 	c := *n

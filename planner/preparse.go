@@ -217,7 +217,7 @@ func rewrite(sql string) rewriteResult {
 		// hint we have no use for) carries the meaning to the binder.
 		if t.is("full") && (at(k+1).is("join") || at(k+1).is("outer") && at(k+2).is("join")) {
 			end := k + 1
-			if at(k+1).is("outer") {
+			if at(k + 1).is("outer") {
 				end = k + 2
 			}
 			replace[sig[k]] = "STRAIGHT_JOIN"
@@ -230,7 +230,7 @@ func rewrite(sql string) rewriteResult {
 			if res.nulls == nil {
 				res.nulls = map[int]bool{}
 			}
-			res.nulls[t.pos] = at(k+1).is("first")
+			res.nulls[t.pos] = at(k + 1).is("first")
 			for j := sig[k]; j <= sig[k+1]; j++ {
 				replace[j] = strings.Repeat(" ", len(toks[j].text))
 			}
