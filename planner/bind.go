@@ -31,11 +31,24 @@ type binder struct {
 	nextID  ColumnID
 	nulls   map[int]bool       // NULLS FIRST/LAST markers by text offset
 	ctes    map[string]*cteDef // WITH definitions in scope, by lower-case name
+	// outerStack holds the scopes of enclosing queries while a subquery in
+	// an expression is bound (nil entries for FROM subqueries, which
+	// cannot see outer columns).
+	outerStack []*scope
+	// pending collects the subqueries of the clause being bound; they are
+	// attached as joins to that clause's input.
+	pending *[]pendingSub
+	// subCols are columns produced by subqueries, which pass through the
+	// aggregate rewrite like constants.
+	subCols map[ColumnID]bool
 }
 
 // scope is what a name can resolve to in an expression.
 type scope struct {
 	cols []Column
+	// outer is the scope of the query enclosing a subquery: names not
+	// found here resolve there (correlation).
+	outer *scope
 }
 
 func (b *binder) newColumn(name, table string, t arrow.DataType) Column {
@@ -79,7 +92,9 @@ func (b *binder) bindFrom(n ast.ResultSetNode) (LNode, *scope, error) {
 			if n.AsName.O == "" {
 				return nil, nil, sqlerr.New(sqlerr.SyntaxError, "subquery in FROM must have an alias")
 			}
+			b.outerStack = append(b.outerStack, nil)
 			sub, names, err := b.bindQuery(src.(ast.ResultSetNode))
+			b.outerStack = b.outerStack[:len(b.outerStack)-1]
 			if err != nil {
 				return nil, nil, err
 			}
@@ -171,6 +186,11 @@ func (b *binder) resolve(cn *ast.ColumnName, sc *scope, p int) (*ColRef, error) 
 		found = c
 	}
 	if found == nil {
+		if sc.outer != nil {
+			if r, err := b.resolve(cn, sc.outer, p); err == nil || sqlerr.Code(err) != sqlerr.UndefinedColumn {
+				return r, err
+			}
+		}
 		name := cn.Name.O
 		if cn.Table.O != "" {
 			name = cn.Table.O + "." + name
@@ -207,7 +227,14 @@ func (b *binder) bindSelect(sel *ast.SelectStmt) (LNode, []string, error) {
 			return nil, nil, err
 		}
 	}
+	if len(b.outerStack) > 0 {
+		sc.outer = b.outerStack[len(b.outerStack)-1]
+	}
+	savedPending := b.pending
+	defer func() { b.pending = savedPending }()
 	if sel.Where != nil {
+		var subs []pendingSub
+		b.pending = &subs
 		pred, err := b.bindExpr(sel.Where, sc, false)
 		if err != nil {
 			return nil, nil, err
@@ -215,8 +242,28 @@ func (b *binder) bindSelect(sel *ast.SelectStmt) (LNode, []string, error) {
 		if pred, err = b.boolean(pred, "WHERE", pos(sel.Where)); err != nil {
 			return nil, nil, err
 		}
-		node = &LFilter{Input: node, Pred: pred}
+		// Conjuncts without subqueries filter first, so that subqueries
+		// (and the domains of correlated ones) see the filtered input.
+		var plain, withSub []Expr
+		for _, c := range conjuncts(pred) {
+			if len(subs) > 0 && refsAny(c, b.subCols) {
+				withSub = append(withSub, c)
+			} else {
+				plain = append(plain, c)
+			}
+		}
+		if len(plain) > 0 {
+			node = &LFilter{Input: node, Pred: andAll(plain)}
+		}
+		if node, err = attachSubqueries(subs, node); err != nil {
+			return nil, nil, err
+		}
+		if len(withSub) > 0 {
+			node = &LFilter{Input: node, Pred: andAll(withSub)}
+		}
 	}
+	var selSubs []pendingSub
+	b.pending = &selSubs
 
 	// SELECT list.
 	var items []selectItem
@@ -293,7 +340,18 @@ func (b *binder) bindSelect(sel *ast.SelectStmt) (LNode, []string, error) {
 	for _, o := range orderItems {
 		aggregating = aggregating || hasAgg(o.Expr)
 	}
+	if !aggregating {
+		var err error
+		if node, err = attachSubqueries(selSubs, node); err != nil {
+			return nil, nil, err
+		}
+	}
 	if aggregating {
+		for _, s := range selSubs {
+			if s.correlated {
+				return nil, nil, sqlerr.New(sqlerr.FeatureNotSupported, "correlated subqueries in the SELECT list or HAVING of an aggregate query are not supported yet")
+			}
+		}
 		agg := &LAggregate{Input: node, GroupBy: groupExprs}
 		for i, g := range groupExprs {
 			name := fmt.Sprintf("group%d", i)
@@ -320,6 +378,9 @@ func (b *binder) bindSelect(sel *ast.SelectStmt) (LNode, []string, error) {
 			}
 		}
 		node = agg
+		if node, err = attachSubqueries(selSubs, node); err != nil {
+			return nil, nil, err
+		}
 		if having != nil {
 			node = &LFilter{Input: node, Pred: having}
 		}
@@ -514,6 +575,9 @@ func (b *binder) rewritePostAgg(e Expr, agg *LAggregate) (Expr, error) {
 		agg.Cols = append(agg.Cols, c)
 		return &ColRef{ID: c.ID, Name: c.Name, T: c.T}, nil
 	case *ColRef:
+		if b.subCols[x.ID] {
+			return x, nil
+		}
 		return nil, sqlerr.At(sqlerr.GroupingError, b.findName(nil, x.Name),
 			"column %q must appear in the GROUP BY clause or be used in an aggregate function", x.Name)
 	}
@@ -676,12 +740,12 @@ func (b *binder) bindExpr(e ast.ExprNode, sc *scope, allowAgg bool) (Expr, error
 		}
 		return out, nil
 	case *ast.PatternInExpr:
-		if e.Sel != nil {
-			return nil, sqlerr.At(sqlerr.FeatureNotSupported, pos(e), "IN (subquery) is not supported yet")
-		}
 		v, err := b.bindExpr(e.Expr, sc, allowAgg)
 		if err != nil {
 			return nil, err
+		}
+		if e.Sel != nil {
+			return b.bindInSubquery(e, v, sc)
 		}
 		args := []Expr{v}
 		for _, x := range e.List {
@@ -745,8 +809,12 @@ func (b *binder) bindExpr(e ast.ExprNode, sc *scope, allowAgg bool) (Expr, error
 			return nil, err
 		}
 		return b.cast(v, t), nil
-	case *ast.SubqueryExpr, *ast.ExistsSubqueryExpr, *ast.CompareSubqueryExpr:
-		return nil, sqlerr.At(sqlerr.FeatureNotSupported, pos(e), "subqueries are not supported yet")
+	case *ast.SubqueryExpr:
+		return b.bindScalarSubquery(e, sc)
+	case *ast.ExistsSubqueryExpr:
+		return b.bindExists(e, sc)
+	case *ast.CompareSubqueryExpr:
+		return b.bindCompareSubquery(e, sc, allowAgg)
 	case *ast.DefaultExpr, *ast.VariableExpr, *ast.RowExpr:
 		return nil, sqlerr.At(sqlerr.FeatureNotSupported, pos(e), "expression %T is not supported", e)
 	}

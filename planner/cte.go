@@ -51,7 +51,9 @@ func (b *binder) bindWith(w *ast.WithClause) error {
 func (b *binder) bindCTERef(def *cteDef, alias string) (LNode, *scope, error) {
 	saved := b.ctes
 	b.ctes = def.visible
+	b.outerStack = append(b.outerStack, nil) // a WITH query sees no outer columns
 	node, names, err := b.bindQuery(def.query)
+	b.outerStack = b.outerStack[:len(b.outerStack)-1]
 	b.ctes = saved
 	if err != nil {
 		return nil, nil, err

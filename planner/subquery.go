@@ -1,0 +1,491 @@
+package planner
+
+import (
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/opcode"
+	"github.com/quarrydb/quarry/catalog/sqlerr"
+	"github.com/quarrydb/quarry/planner/physical"
+)
+
+// Subqueries in expressions are decorrelated into joins, never run per row.
+// Binding a subquery yields a column (the scalar value, or the mark of a
+// mark join) and a pendingSub that attaches the join to the input of the
+// clause the subquery appears in. Rules later turn a filter on a mark into
+// a semi, anti or null-aware anti join.
+
+// pendingSub attaches one subquery's join to a clause's input.
+type pendingSub struct {
+	attach     func(host LNode) (LNode, error)
+	correlated bool
+}
+
+func attachSubqueries(subs []pendingSub, node LNode) (LNode, error) {
+	for _, s := range subs {
+		var err error
+		if node, err = s.attach(node); err != nil {
+			return nil, err
+		}
+	}
+	return node, nil
+}
+
+// bindSubquery binds q with sc as its outer scope and returns its plan and
+// the outer columns it references.
+func (b *binder) bindSubquery(q ast.ResultSetNode, sc *scope) (LNode, []string, map[ColumnID]bool, error) {
+	b.outerStack = append(b.outerStack, sc)
+	node, names, err := b.bindQuery(q)
+	b.outerStack = b.outerStack[:len(b.outerStack)-1]
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return node, names, outerRefs(node), nil
+}
+
+// outerRefs returns the columns n's expressions reference that n does not
+// produce: the correlation of a subquery plan.
+func outerRefs(n LNode) map[ColumnID]bool {
+	produced, used := map[ColumnID]bool{}, map[ColumnID]bool{}
+	var walk func(n LNode)
+	walk = func(n LNode) {
+		for _, c := range n.Columns() {
+			produced[c.ID] = true
+		}
+		if s, ok := n.(*LScan); ok {
+			for _, c := range s.Cols {
+				produced[c.ID] = true
+			}
+		}
+		if es, _ := nodeExprs(n); es != nil {
+			for _, e := range es {
+				columnsUsed(e, used)
+			}
+		}
+		for _, in := range n.Inputs() {
+			walk(in)
+		}
+	}
+	walk(n)
+	out := map[ColumnID]bool{}
+	for id := range used {
+		if !produced[id] {
+			out[id] = true
+		}
+	}
+	return out
+}
+
+func (b *binder) addPending(p pendingSub, at ast.Node) error {
+	if b.pending == nil {
+		return sqlerr.At(sqlerr.FeatureNotSupported, pos(at), "subqueries are not allowed here")
+	}
+	*b.pending = append(*b.pending, p)
+	return nil
+}
+
+func (b *binder) markSubCol(c Column) *ColRef {
+	if b.subCols == nil {
+		b.subCols = map[ColumnID]bool{}
+	}
+	b.subCols[c.ID] = true
+	return &ColRef{ID: c.ID, Name: c.Name, T: c.T}
+}
+
+// bindScalarSubquery: (SELECT …) as a value.
+func (b *binder) bindScalarSubquery(e *ast.SubqueryExpr, sc *scope) (Expr, error) {
+	sub, _, corr, err := b.bindSubquery(e.Query, sc)
+	if err != nil {
+		return nil, err
+	}
+	if len(sub.Columns()) != 1 {
+		return nil, sqlerr.At(sqlerr.SyntaxError, pos(e), "subquery must return only one column")
+	}
+	if len(corr) == 0 {
+		val := sub.Columns()[0]
+		err := b.addPending(pendingSub{attach: func(host LNode) (LNode, error) {
+			return &LJoin{Left: host, Right: &LSingleRow{Input: sub}, Type: physical.InnerJoin}, nil
+		}}, e)
+		return b.markSubCol(val), err
+	}
+	// Correlated: an aggregate over a domain of the outer values, or a
+	// plain lookup joined on the correlated predicates.
+	if agg, ok := findScalarAggregate(sub); ok {
+		val := sub.Columns()[0]
+		err := b.addPending(pendingSub{correlated: true, attach: func(host LNode) (LNode, error) {
+			return b.decorrelateAggregate(host, sub, agg, corr)
+		}}, e)
+		return b.markSubCol(val), err
+	}
+	pulled, preds, err := b.pullCorrelated(sub, corr)
+	if err != nil {
+		return nil, sqlerr.At(sqlerr.FeatureNotSupported, pos(e), "%s", sqlerr.As(err).Msg)
+	}
+	val := sub.Columns()[0]
+	err = b.addPending(pendingSub{correlated: true, attach: func(host LNode) (LNode, error) {
+		return &LJoin{Left: host, Right: pulled, Type: physical.LeftJoin, Cond: andAll(preds)}, nil
+	}}, e)
+	return b.markSubCol(val), err
+}
+
+// bindExists: [NOT] EXISTS (SELECT …) as a mark join.
+func (b *binder) bindExists(e *ast.ExistsSubqueryExpr, sc *scope) (Expr, error) {
+	sq, ok := e.Sel.(*ast.SubqueryExpr)
+	if !ok {
+		return nil, sqlerr.At(sqlerr.FeatureNotSupported, pos(e), "unsupported EXISTS")
+	}
+	sub, _, corr, err := b.bindSubquery(sq.Query, sc)
+	if err != nil {
+		return nil, err
+	}
+	pulled, preds, err := b.pullCorrelated(sub, corr)
+	if err != nil {
+		return nil, sqlerr.At(sqlerr.FeatureNotSupported, pos(e), "%s", sqlerr.As(err).Msg)
+	}
+	mark := b.newColumn("exists", "", physical.Boolean)
+	err = b.addPending(pendingSub{correlated: len(corr) > 0, attach: func(host LNode) (LNode, error) {
+		return &LJoin{Left: host, Right: pulled, Type: physical.MarkJoin, Cond: andAll(preds), Mark: mark}, nil
+	}}, e)
+	var out Expr = b.markSubCol(mark)
+	if e.Not {
+		out = &Func{Fn: physical.FnNot, Arg: []Expr{out}, T: physical.Boolean}
+	}
+	return out, err
+}
+
+// bindInSubquery: v [NOT] IN (SELECT …) as a null-aware mark join.
+func (b *binder) bindInSubquery(e *ast.PatternInExpr, v Expr, sc *scope) (Expr, error) {
+	sq, ok := e.Sel.(*ast.SubqueryExpr)
+	if !ok {
+		return nil, sqlerr.At(sqlerr.FeatureNotSupported, pos(e), "unsupported IN")
+	}
+	return b.markSubquery(sq.Query, sc, v, opcode.EQ, e.Not, true, e)
+}
+
+// bindCompareSubquery: v op ANY|ALL (SELECT …). op ANY is a mark join on v
+// op column; op ALL is NOT (v NOT op ANY).
+func (b *binder) bindCompareSubquery(e *ast.CompareSubqueryExpr, sc *scope, allowAgg bool) (Expr, error) {
+	v, err := b.bindExpr(e.L, sc, allowAgg)
+	if err != nil {
+		return nil, err
+	}
+	sq, ok := e.R.(*ast.SubqueryExpr)
+	if !ok {
+		return nil, sqlerr.At(sqlerr.FeatureNotSupported, pos(e), "unsupported subquery comparison")
+	}
+	if e.All {
+		neg := map[opcode.Op]opcode.Op{opcode.EQ: opcode.NE, opcode.NE: opcode.EQ, opcode.LT: opcode.GE,
+			opcode.LE: opcode.GT, opcode.GT: opcode.LE, opcode.GE: opcode.LT}[e.Op]
+		return b.markSubquery(sq.Query, sc, v, neg, true, e.Op == opcode.NE, e)
+	}
+	return b.markSubquery(sq.Query, sc, v, e.Op, false, e.Op == opcode.EQ, e)
+}
+
+func (b *binder) markSubquery(q ast.ResultSetNode, sc *scope, v Expr, op opcode.Op, not, nullAware bool, at ast.Node) (Expr, error) {
+	sub, _, corr, err := b.bindSubquery(q, sc)
+	if err != nil {
+		return nil, err
+	}
+	if len(sub.Columns()) != 1 {
+		return nil, sqlerr.At(sqlerr.SyntaxError, pos(at), "subquery has too many columns")
+	}
+	pulled, preds, err := b.pullCorrelated(sub, corr)
+	if err != nil {
+		return nil, sqlerr.At(sqlerr.FeatureNotSupported, pos(at), "%s", sqlerr.As(err).Msg)
+	}
+	col := sub.Columns()[0]
+	cmp, err := b.binary(op, v, &ColRef{ID: col.ID, Name: col.Name, T: col.T}, pos(at))
+	if err != nil {
+		return nil, err
+	}
+	mark := b.newColumn("in", "", physical.Boolean)
+	err = b.addPending(pendingSub{correlated: len(corr) > 0, attach: func(host LNode) (LNode, error) {
+		return &LJoin{Left: host, Right: pulled, Type: physical.MarkJoin, Cond: andAll(append([]Expr{cmp}, preds...)),
+			Mark: mark, NullAware: nullAware && op == opcode.EQ}, nil
+	}}, at)
+	var out Expr = b.markSubCol(mark)
+	if not {
+		out = &Func{Fn: physical.FnNot, Arg: []Expr{out}, T: physical.Boolean}
+	}
+	return out, err
+}
+
+// pullCorrelated removes the predicates that reference outer columns from
+// the filters of a subquery plan (Project / Filter / Sort over an
+// uncorrelated input) and returns them; projections are widened to pass
+// through the inner columns those predicates need.
+func (b *binder) pullCorrelated(n LNode, outer map[ColumnID]bool) (LNode, []Expr, error) {
+	if len(outer) == 0 {
+		return n, nil, nil
+	}
+	switch x := n.(type) {
+	case *LProject:
+		for _, e := range x.Exprs {
+			if refsAny(e, outer) {
+				return nil, nil, sqlerr.New(sqlerr.FeatureNotSupported, "correlated column in a subquery's select list is not supported yet")
+			}
+		}
+		in, preds, err := b.pullCorrelated(x.Input, outer)
+		if err != nil {
+			return nil, nil, err
+		}
+		c := &LProject{Input: in, Exprs: append([]Expr{}, x.Exprs...), Cols: append([]Column{}, x.Cols...)}
+		have := idSet(c.Cols)
+		inCols := in.Columns()
+		for _, p := range preds {
+			used := map[ColumnID]bool{}
+			columnsUsed(p, used)
+			for _, ic := range inCols {
+				if used[ic.ID] && !have[ic.ID] {
+					c.Exprs = append(c.Exprs, &ColRef{ID: ic.ID, Name: ic.Name, T: ic.T})
+					c.Cols = append(c.Cols, ic)
+					have[ic.ID] = true
+				}
+			}
+		}
+		return c, preds, nil
+	case *LFilter:
+		in, preds, err := b.pullCorrelated(x.Input, outer)
+		if err != nil {
+			return nil, nil, err
+		}
+		var keep []Expr
+		for _, c := range conjuncts(x.Pred) {
+			if refsAny(c, outer) {
+				preds = append(preds, c)
+			} else {
+				keep = append(keep, c)
+			}
+		}
+		if len(keep) == 0 {
+			return in, preds, nil
+		}
+		return &LFilter{Input: in, Pred: andAll(keep)}, preds, nil
+	case *LSort:
+		return b.pullCorrelated(x.Input, outer)
+	}
+	if len(outerRefs(n)) > 0 {
+		return nil, nil, sqlerr.New(sqlerr.FeatureNotSupported, "this correlated subquery is not supported yet")
+	}
+	return n, nil, nil
+}
+
+func refsAny(e Expr, set map[ColumnID]bool) bool {
+	found := false
+	visitExpr(e, func(x Expr) {
+		if c, ok := x.(*ColRef); ok && set[c.ID] {
+			found = true
+		}
+	})
+	return found
+}
+
+// scalarAgg locates the global aggregate of a scalar subquery:
+// Project [Filter] Aggregate(no GROUP BY).
+type scalarAgg struct {
+	proj   *LProject
+	having *LFilter
+	agg    *LAggregate
+}
+
+func findScalarAggregate(n LNode) (scalarAgg, bool) {
+	var s scalarAgg
+	p, ok := n.(*LProject)
+	if !ok {
+		return s, false
+	}
+	s.proj = p
+	in := p.Input
+	if f, ok := in.(*LFilter); ok {
+		s.having, in = f, f.Input
+	}
+	a, ok := in.(*LAggregate)
+	if !ok || len(a.GroupBy) > 0 {
+		return s, false
+	}
+	s.agg = a
+	return s, true
+}
+
+// decorrelateAggregate joins host with the subquery's aggregate computed
+// per distinct value of the outer columns it references (its domain):
+//
+//	host ⟕ (D ⟕ inner GROUP BY D) ON host.c IS NOT DISTINCT FROM D.c
+//
+// where D = DISTINCT c FROM host. Groups with no inner rows still exist
+// (the left join from D), so COUNT gives 0 and other aggregates NULL, as
+// the scalar subquery would.
+func (b *binder) decorrelateAggregate(host LNode, sub LNode, s scalarAgg, corr map[ColumnID]bool) (LNode, error) {
+	inner, preds, err := b.pullCorrelated(s.agg.Input, corr)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range s.proj.Exprs {
+		if refsAny(e, corr) {
+			return nil, sqlerr.New(sqlerr.FeatureNotSupported, "correlated column in a subquery's select list is not supported yet")
+		}
+	}
+	if keys, outerCols, ok := equalityCorrelation(preds, corr); ok {
+		return b.decorrelateByKey(host, inner, s, keys, outerCols)
+	}
+	// The domain: distinct outer values, as new columns.
+	var hostCols []Column
+	for _, c := range host.Columns() {
+		if corr[c.ID] {
+			hostCols = append(hostCols, c)
+		}
+	}
+	if len(hostCols) != len(corr) {
+		return nil, sqlerr.New(sqlerr.FeatureNotSupported, "correlated subquery references columns of an outer query level it cannot reach")
+	}
+	dproj := &LProject{Input: host}
+	remap := map[ColumnID]Expr{}
+	for _, c := range hostCols {
+		nc := b.newColumn(c.Name, "", c.T)
+		dproj.Exprs = append(dproj.Exprs, &ColRef{ID: c.ID, Name: c.Name, T: c.T})
+		dproj.Cols = append(dproj.Cols, nc)
+		remap[c.ID] = &ColRef{ID: nc.ID, Name: nc.Name, T: nc.T}
+	}
+	domain := b.distinct(dproj)
+	// Map the outer references of the predicates onto the domain.
+	dcols := domain.Columns()
+	for i, c := range hostCols {
+		remap[c.ID] = &ColRef{ID: dcols[i].ID, Name: dcols[i].Name, T: dcols[i].T}
+	}
+	for i, p := range preds {
+		preds[i] = transformExpr(p, func(x Expr) Expr {
+			if r, ok := x.(*ColRef); ok {
+				if m, ok := remap[r.ID]; ok {
+					return m
+				}
+			}
+			return x
+		})
+	}
+	// A marker column tells inner rows from the padding of the left join.
+	marker := b.newColumn("__matched", "", physical.Boolean)
+	mproj := &LProject{Input: inner}
+	for _, c := range inner.Columns() {
+		mproj.Exprs = append(mproj.Exprs, &ColRef{ID: c.ID, Name: c.Name, T: c.T})
+		mproj.Cols = append(mproj.Cols, c)
+	}
+	mproj.Exprs = append(mproj.Exprs, &Const{Value: true, T: physical.Boolean})
+	mproj.Cols = append(mproj.Cols, marker)
+	join := &LJoin{Left: domain, Right: mproj, Type: physical.LeftJoin, Cond: andAll(preds)}
+	agg := &LAggregate{Input: join}
+	for _, d := range dcols {
+		agg.GroupBy = append(agg.GroupBy, &ColRef{ID: d.ID, Name: d.Name, T: d.T})
+		agg.Cols = append(agg.Cols, b.newColumn(d.Name, "", d.T))
+	}
+	for i, a := range s.agg.Aggs {
+		if a.Fn == physical.AggCountStar {
+			a = AggExpr{Fn: physical.AggCount, Arg: &ColRef{ID: marker.ID, Name: marker.Name, T: marker.T}, T: a.T}
+		}
+		agg.Aggs = append(agg.Aggs, a)
+		agg.Cols = append(agg.Cols, s.agg.Cols[len(s.agg.GroupBy)+i])
+	}
+	var top LNode = agg
+	if s.having != nil {
+		top = &LFilter{Input: top, Pred: s.having.Pred}
+	}
+	proj := &LProject{Input: top, Exprs: append([]Expr{}, s.proj.Exprs...), Cols: append([]Column{}, s.proj.Cols...)}
+	var conds []Expr
+	for i, c := range hostCols {
+		g := agg.Cols[i]
+		proj.Exprs = append(proj.Exprs, &ColRef{ID: g.ID, Name: g.Name, T: g.T})
+		proj.Cols = append(proj.Cols, g)
+		conds = append(conds, &Func{Fn: physical.FnEq, Arg: []Expr{
+			&ColRef{ID: c.ID, Name: c.Name, T: c.T}, &ColRef{ID: g.ID, Name: g.Name, T: g.T}}, T: physical.Boolean})
+	}
+	return &LJoin{Left: host, Right: proj, Type: physical.LeftJoin, Cond: andAll(conds), NullsEqual: true}, nil
+}
+
+// equalityCorrelation reports whether every correlated predicate is
+// inner_expr = outer_column, returning both sides.
+func equalityCorrelation(preds []Expr, corr map[ColumnID]bool) (inner []Expr, outer []*ColRef, ok bool) {
+	for _, p := range preds {
+		f, isF := p.(*Func)
+		if !isF || f.Fn != physical.FnEq {
+			return nil, nil, false
+		}
+		a, b := f.Arg[0], f.Arg[1]
+		if c, isC := a.(*ColRef); isC && corr[c.ID] && !refsAny(b, corr) {
+			a, b = b, a
+		}
+		c, isC := b.(*ColRef)
+		if !isC || !corr[c.ID] || refsAny(a, corr) {
+			return nil, nil, false
+		}
+		inner, outer = append(inner, a), append(outer, c)
+	}
+	return inner, outer, len(inner) > 0
+}
+
+// decorrelateByKey handles correlation by equalities only: the aggregate is
+// grouped by the inner side of the equalities and left-joined to host on
+// them. A host row without inner rows gets the subquery's value over an
+// empty input (COUNT 0, other aggregates NULL).
+func (b *binder) decorrelateByKey(host, inner LNode, s scalarAgg, keys []Expr, outer []*ColRef) (LNode, error) {
+	agg := &LAggregate{Input: inner}
+	for _, k := range keys {
+		agg.GroupBy = append(agg.GroupBy, k)
+		agg.Cols = append(agg.Cols, b.newColumn("key", "", k.Type()))
+	}
+	agg.Aggs = append(agg.Aggs, s.agg.Aggs...)
+	agg.Cols = append(agg.Cols, s.agg.Cols[len(s.agg.GroupBy):]...)
+	var top LNode = agg
+	if s.having != nil {
+		top = &LFilter{Input: top, Pred: s.having.Pred}
+	}
+	// The value over an empty input: count → 0, other aggregates → NULL.
+	empty := map[ColumnID]Expr{}
+	hasCount := false
+	for i, a := range s.agg.Aggs {
+		c := s.agg.Cols[len(s.agg.GroupBy)+i]
+		if a.Fn == physical.AggCount || a.Fn == physical.AggCountStar {
+			empty[c.ID] = &Const{Value: int64(0), T: physical.Int64}
+			hasCount = true
+		} else {
+			empty[c.ID] = &Const{T: c.T}
+		}
+	}
+	val := s.proj.Cols[0]
+	inVal := val
+	if hasCount {
+		inVal = b.newColumn(val.Name, "", val.T)
+	}
+	proj := &LProject{Input: top, Exprs: []Expr{s.proj.Exprs[0]}, Cols: []Column{inVal}}
+	marker := b.newColumn("__matched", "", physical.Boolean)
+	proj.Exprs = append(proj.Exprs, &Const{Value: true, T: physical.Boolean})
+	proj.Cols = append(proj.Cols, marker)
+	var conds []Expr
+	for i, o := range outer {
+		g := agg.Cols[i]
+		proj.Exprs = append(proj.Exprs, &ColRef{ID: g.ID, Name: g.Name, T: g.T})
+		proj.Cols = append(proj.Cols, g)
+		conds = append(conds, &Func{Fn: physical.FnEq, Arg: []Expr{o, &ColRef{ID: g.ID, Name: g.Name, T: g.T}}, T: physical.Boolean})
+	}
+	var out LNode = &LJoin{Left: host, Right: proj, Type: physical.LeftJoin, Cond: andAll(conds)}
+	if !hasCount {
+		return out, nil
+	}
+	emptyVal := transformExpr(s.proj.Exprs[0], func(x Expr) Expr {
+		if r, ok := x.(*ColRef); ok {
+			if e, ok := empty[r.ID]; ok {
+				return e
+			}
+		}
+		return x
+	})
+	fix := &LProject{Input: out}
+	for _, c := range host.Columns() {
+		fix.Exprs = append(fix.Exprs, &ColRef{ID: c.ID, Name: c.Name, T: c.T})
+		fix.Cols = append(fix.Cols, c)
+	}
+	fix.Exprs = append(fix.Exprs, &CaseExpr{
+		Whens: []Expr{&Func{Fn: physical.FnIsNull, Arg: []Expr{&ColRef{ID: marker.ID, Name: marker.Name, T: marker.T}}, T: physical.Boolean}},
+		Thens: []Expr{castTo(emptyVal, val.T)},
+		Else:  &ColRef{ID: inVal.ID, Name: inVal.Name, T: inVal.T},
+		T:     val.T,
+	})
+	fix.Cols = append(fix.Cols, val)
+	return fix, nil
+}
