@@ -3,6 +3,7 @@ package exec
 import (
 	"cmp"
 	"math/big"
+	"math/bits"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -229,18 +230,32 @@ func (s *decSum) add(gids []uint32, arr arrow.Array) error {
 	}
 	vals := a.Values()
 	sums, has := s.sums, s.has
-	nulls := a.NullN() > 0
-	for i, g := range gids {
-		if nulls && a.IsNull(i) {
-			continue
+	var ovf int64 // negative once an addition wrapped around 128 bits
+	if a.NullN() == 0 {
+		vals = vals[:len(gids)]
+		for i, g := range gids {
+			x, y := sums[g], vals[i]
+			lo, c := bits.Add64(x.LowBits(), y.LowBits(), 0)
+			hi := x.HighBits() + y.HighBits() + int64(c)
+			ovf |= (x.HighBits() ^ hi) & (y.HighBits() ^ hi)
+			sums[g] = decimal128.New(hi, lo)
+			has[g] = true
 		}
-		x, y := sums[g], vals[i]
-		r := x.Add(y)
-		if (x.HighBits() < 0) == (y.HighBits() < 0) && (r.HighBits() < 0) != (x.HighBits() < 0) {
-			return sqlerr.New(sqlerr.NumericOutOfRange, "numeric field overflow in sum")
+	} else {
+		for i, g := range gids {
+			if a.IsNull(i) {
+				continue
+			}
+			x, y := sums[g], vals[i]
+			lo, c := bits.Add64(x.LowBits(), y.LowBits(), 0)
+			hi := x.HighBits() + y.HighBits() + int64(c)
+			ovf |= (x.HighBits() ^ hi) & (y.HighBits() ^ hi)
+			sums[g] = decimal128.New(hi, lo)
+			has[g] = true
 		}
-		sums[g] = r
-		has[g] = true
+	}
+	if ovf < 0 {
+		return sqlerr.New(sqlerr.NumericOutOfRange, "numeric field overflow in sum")
 	}
 	return nil
 }

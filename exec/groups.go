@@ -7,6 +7,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/quarrydb/quarry/catalog/sqlerr"
 )
@@ -25,6 +26,7 @@ type groupTable struct {
 	nullID int64 // group of the NULL key in the typed paths, -1 if none
 	buf    []byte
 	gids   []uint32
+	tiny   []int32 // see assignTiny
 }
 
 func newGroupTable(mem memory.Allocator, types []arrow.DataType) *groupTable {
@@ -175,7 +177,7 @@ func (t *groupTable) assignGeneric(keys []arrow.Array, gids []uint32) error {
 		}
 		encs[c] = e
 	}
-	for i := range gids {
+	lookup := func(i int) (uint32, error) {
 		b := t.buf[:0]
 		for _, e := range encs {
 			b = e(b, i)
@@ -185,13 +187,103 @@ func (t *groupTable) assignGeneric(keys []arrow.Array, gids []uint32) error {
 		if !ok {
 			var err error
 			if id, err = t.newGroup(keys, i); err != nil {
-				return err
+				return 0, err
 			}
 			t.gen[string(b)] = id
+		}
+		return id, nil
+	}
+	if ok, err := t.assignTiny(keys, gids, lookup); ok || err != nil {
+		return err
+	}
+	for i := range gids {
+		id, err := lookup(i)
+		if err != nil {
+			return err
 		}
 		gids[i] = id
 	}
 	return nil
+}
+
+// tinyCodes is the number of codes of a string key of at most one byte:
+// NULL, the empty string and the 256 single bytes.
+const tinyCodes = 258
+
+// assignTiny assigns the groups of a batch whose keys are one or two
+// string columns holding no value longer than one byte (flags and codes,
+// like TPC-H's l_returnflag) through a direct-mapped table in front of
+// lookup, which it calls once per distinct key. It reports false, having
+// done nothing, for other batches.
+func (t *groupTable) assignTiny(keys []arrow.Array, gids []uint32, lookup func(i int) (uint32, error)) (bool, error) {
+	if len(keys) > 2 {
+		return false, nil
+	}
+	type col struct {
+		offs  []int32
+		data  []byte
+		valid []byte
+		off   int
+	}
+	cols := make([]col, 2)
+	for c, k := range keys {
+		s, ok := k.(*array.String)
+		if !ok {
+			return false, nil
+		}
+		offs := s.ValueOffsets()
+		for i := range len(offs) - 1 {
+			if offs[i+1]-offs[i] > 1 {
+				return false, nil
+			}
+		}
+		cols[c] = col{offs: offs, data: s.ValueBytes()}
+		if s.NullN() > 0 {
+			cols[c].valid, cols[c].off = s.NullBitmapBytes(), s.Data().Offset()
+		}
+	}
+	size := tinyCodes
+	if len(keys) == 2 {
+		size *= tinyCodes
+	}
+	if len(t.tiny) != size {
+		t.tiny = make([]int32, size)
+		for i := range t.tiny {
+			t.tiny[i] = -1
+		}
+	}
+	code := func(c *col, i int) int {
+		if c.offs == nil { // no such key column
+			return 0
+		}
+		if c.valid != nil && !bitutil.BitIsSet(c.valid, c.off+i) {
+			return 0
+		}
+		s := c.offs[i]
+		if c.offs[i+1] == s {
+			return 1
+		}
+		// offsets are relative to the start of the value data
+		return 2 + int(c.data[s-c.offs[0]])
+	}
+	c0, c1 := &cols[0], &cols[1]
+	for i := range gids {
+		k := code(c0, i)*tinyCodes + code(c1, i)
+		if len(keys) == 1 {
+			k = code(c0, i)
+		}
+		g := t.tiny[k]
+		if g < 0 {
+			id, err := lookup(i)
+			if err != nil {
+				return true, err
+			}
+			g = int32(id)
+			t.tiny[k] = g
+		}
+		gids[i] = uint32(g)
+	}
+	return true, nil
 }
 
 // keyEncoder appends an injective byte encoding of row i (NULL included).

@@ -1,10 +1,14 @@
 package exec
 
 import (
+	"math/bits"
+	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/quarrydb/quarry/catalog/sqlerr"
+	"github.com/quarrydb/quarry/exec/kernels"
 )
 
 // accountingAllocator counts the bytes a query holds and refuses to go over
@@ -43,6 +47,16 @@ func (a *accountingAllocator) Allocate(size int) []byte {
 	return a.mem.Allocate(size)
 }
 
+// AllocateUninit is Allocate without zeroing when the underlying
+// allocator supports it.
+func (a *accountingAllocator) AllocateUninit(size int) []byte {
+	a.reserve(int64(size))
+	if u, ok := a.mem.(kernels.UninitAllocator); ok {
+		return u.AllocateUninit(size)
+	}
+	return a.mem.Allocate(size)
+}
+
 func (a *accountingAllocator) Reallocate(size int, b []byte) []byte {
 	a.reserve(int64(size - len(b)))
 	return a.mem.Reallocate(size, b)
@@ -77,4 +91,155 @@ func guard(fn func() error) (err error) {
 		}
 	}()
 	return fn()
+}
+
+// poolAllocator recycles the query's large buffers. Every batch of a scan
+// or kernel allocates buffers of the same few sizes, and handing them back
+// to Go's allocator makes the garbage collector clear and scan a fresh
+// megabyte per column per batch; reusing them keeps the heap flat.
+//
+// Buffers of at least minPooled bytes are allocated in power-of-two
+// classes and kept on Free, up to maxHeld bytes; smaller ones pass
+// through. Slices are handed out with capacity equal to their length
+// (arrow code takes cap as the usable size), so the pool remembers the
+// class of each buffer it handed out by address. Every buffer it hands out
+// is zeroed, as Go's allocator does. close returns what it holds to the
+// underlying allocator; buffers freed later pass straight through.
+type poolAllocator struct {
+	mem    memory.Allocator
+	mu     sync.Mutex
+	free   [maxClass + 1][]unsafe.Pointer
+	out    map[unsafe.Pointer]uint8 // class of each pooled buffer in use
+	held   int
+	closed bool
+}
+
+const (
+	minClass  = 12 // 4 KiB
+	maxClass  = 27 // 128 MiB
+	minPooled = 1 << minClass
+	maxHeld   = 256 << 20
+)
+
+func newPoolAllocator(mem memory.Allocator) *poolAllocator {
+	return &poolAllocator{mem: mem, out: map[unsafe.Pointer]uint8{}}
+}
+
+// sizeClass returns the class of a buffer of n ≥ minPooled bytes, or -1
+// when it is too large to pool.
+func sizeClass(n int) int {
+	c := bits.Len(uint(n - 1))
+	if c > maxClass {
+		return -1
+	}
+	return max(c, minClass)
+}
+
+func (p *poolAllocator) Allocate(size int) []byte { return p.allocate(size, true) }
+
+// AllocateUninit is Allocate without zeroing a recycled buffer.
+func (p *poolAllocator) AllocateUninit(size int) []byte { return p.allocate(size, false) }
+
+func (p *poolAllocator) allocate(size int, zero bool) []byte {
+	c := -1
+	if size >= minPooled {
+		c = sizeClass(size)
+	}
+	if c < 0 {
+		return p.mem.Allocate(size)
+	}
+	p.mu.Lock()
+	var ptr unsafe.Pointer
+	if l := p.free[c]; len(l) > 0 {
+		ptr = l[len(l)-1]
+		p.free[c] = l[:len(l)-1]
+		p.held -= 1 << c
+	}
+	p.mu.Unlock()
+	var b []byte
+	if ptr != nil {
+		b = unsafe.Slice((*byte)(ptr), size)
+		if zero {
+			clear(b)
+		}
+	} else {
+		b = p.mem.Allocate(1 << c)[:size:size]
+		ptr = unsafe.Pointer(unsafe.SliceData(b))
+	}
+	p.mu.Lock()
+	p.out[ptr] = uint8(c)
+	p.mu.Unlock()
+	return b
+}
+
+// class returns the class of b if the pool handed it out, else -1.
+func (p *poolAllocator) class(b []byte) int {
+	if cap(b) < minPooled {
+		return -1
+	}
+	p.mu.Lock()
+	c, ok := p.out[unsafe.Pointer(unsafe.SliceData(b))]
+	p.mu.Unlock()
+	if !ok {
+		return -1
+	}
+	return int(c)
+}
+
+func (p *poolAllocator) Reallocate(size int, b []byte) []byte {
+	c := p.class(b)
+	if c >= 0 && size <= 1<<c && size >= minPooled {
+		old := len(b)
+		b = unsafe.Slice(unsafe.SliceData(b), size)
+		if size > old {
+			clear(b[old:])
+		}
+		return b
+	}
+	if c < 0 && size < minPooled {
+		return p.mem.Reallocate(size, b)
+	}
+	nb := p.Allocate(size)
+	copy(nb, b)
+	p.Free(b)
+	return nb
+}
+
+func (p *poolAllocator) Free(b []byte) {
+	if cap(b) < minPooled {
+		p.mem.Free(b)
+		return
+	}
+	ptr := unsafe.Pointer(unsafe.SliceData(b))
+	p.mu.Lock()
+	c, ok := p.out[ptr]
+	if !ok {
+		p.mu.Unlock()
+		p.mem.Free(b)
+		return
+	}
+	delete(p.out, ptr)
+	if p.closed || p.held+1<<c > maxHeld {
+		p.mu.Unlock()
+		p.mem.Free(unsafe.Slice((*byte)(ptr), 1<<c))
+		return
+	}
+	p.free[c] = append(p.free[c], ptr)
+	p.held += 1 << c
+	p.mu.Unlock()
+}
+
+// close hands the buffers it keeps back to the underlying allocator; later
+// Frees go straight there too.
+func (p *poolAllocator) close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.closed = true
+	for c := range p.free {
+		for _, ptr := range p.free[c] {
+			p.mem.Free(unsafe.Slice((*byte)(ptr), 1<<c))
+		}
+		p.free[c] = nil
+	}
+	p.held = 0
 }

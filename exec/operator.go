@@ -132,6 +132,12 @@ func build(n physical.Node, env *Env, parent *statsOp) (Operator, error) {
 			return nil, err
 		}
 		op = &limitOp{in: in, skip: n.Offset, left: n.N}
+	case *physical.HashJoin, *physical.EnforceSingleRow, *physical.UnionAll:
+		o, err := buildJoinNode(n, child, mem)
+		if err != nil {
+			return nil, err
+		}
+		op = o
 	default:
 		return nil, sqlerr.New(sqlerr.FeatureNotSupported, "exec: unsupported plan node %T", n)
 	}

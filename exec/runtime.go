@@ -37,6 +37,7 @@ type Execution struct {
 	plan   *physical.Plan
 	schema *arrow.Schema
 	mem    *accountingAllocator
+	pool   *poolAllocator
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -127,9 +128,11 @@ func Run(ctx context.Context, plan *physical.Plan, opts Options) (*Execution, er
 	if par <= 0 {
 		par = runtime.GOMAXPROCS(0)
 	}
+	pool := newPoolAllocator(alloc)
 	e := &Execution{
 		plan:      plan,
-		mem:       newAccountingAllocator(alloc, opts.MemoryLimit),
+		pool:      pool,
+		mem:       newAccountingAllocator(pool, opts.MemoryLimit),
 		exchanges: map[int]*exchange{},
 		splits:    map[int]*SplitQueue{},
 		stats:     map[int]*StatsCounter{},
@@ -315,6 +318,7 @@ func (e *Execution) Close() error {
 			x.drain()
 		}
 		e.out.drain()
+		e.pool.close()
 	})
 	return nil
 }

@@ -7,15 +7,18 @@ import (
 	"io/fs"
 	"os"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 	"github.com/quarrydb/quarry/catalog/sqlerr"
+	"github.com/quarrydb/quarry/exec/kernels"
 	"github.com/quarrydb/quarry/planner/physical"
 )
 
@@ -74,6 +77,7 @@ type scanOp struct {
 	rr       pqarrow.RecordReader
 	rowsLeft int64 // when no leaf column is read
 	done     bool
+	sel      selection
 }
 
 func newScanOp(n *physical.ParquetScan, q *SplitQueue, mem memory.Allocator) *scanOp {
@@ -158,7 +162,13 @@ func (s *scanOp) openFile(fi int) error {
 	if err != nil {
 		return s.corrupt(err)
 	}
-	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: batchRows, PreAllocBinaryData: true}, s.mem)
+	props := pqarrow.ArrowReadProperties{BatchSize: batchRows, PreAllocBinaryData: true}
+	for _, c := range s.n.Columns {
+		if c.FileColumn >= 0 && c.T.ID() == arrow.STRING && dictionaryEncoded(pf, c.FileColumn) {
+			props.SetReadDict(c.FileColumn, true)
+		}
+	}
+	fr, err := pqarrow.NewFileReader(pf, props, s.mem)
 	if err != nil {
 		return s.corrupt(err)
 	}
@@ -258,7 +268,7 @@ func (s *scanOp) Next(ctx context.Context) (out arrow.Record, err error) {
 			return nil, err
 		}
 		if s.n.Filter != nil {
-			f, err := filterRecord(s.cctx, s.mem, s.n.Filter, rec)
+			f, err := filterRecord(s.cctx, s.mem, s.n.Filter, rec, &s.sel)
 			rec.Release()
 			if err != nil {
 				return nil, err
@@ -324,6 +334,10 @@ func (s *scanOp) conform(arr arrow.Array, t arrow.DataType) (arrow.Array, error)
 		return arr, nil
 	}
 	switch from := arr.DataType().(type) {
+	case *arrow.DictionaryType:
+		if t.ID() == arrow.STRING && from.ValueType.ID() == arrow.STRING && from.IndexType.ID() == arrow.INT32 {
+			return decodeStringDictionary(s.mem, arr.(*array.Dictionary), t), nil
+		}
 	case *arrow.TimestampType:
 		to, ok := t.(*arrow.TimestampType)
 		if !ok {
@@ -381,4 +395,94 @@ func rescaleTimestamps(mem memory.Allocator, a *array.Timestamp, from arrow.Time
 		}
 	}
 	return fixedArray(mem, to, vals, valid)
+}
+
+// dictionaryEncoded reports whether every data page of leaf column col is
+// dictionary-encoded in every row group of the file. Such string columns
+// are read as dictionaries: the reader then copies small indices instead
+// of appending each value to a builder, and decodeStringDictionary
+// expands them in one pass. A column that fell back to plain pages would
+// make the reader hash every value, so it is read as strings.
+func dictionaryEncoded(pf *file.Reader, col int) bool {
+	md := pf.MetaData()
+	if col >= md.Schema.NumColumns() || md.Schema.Column(col).PhysicalType() != parquet.Types.ByteArray {
+		return false
+	}
+	for rg := 0; rg < md.NumRowGroups(); rg++ {
+		cc, err := md.RowGroup(rg).ColumnChunk(col)
+		if err != nil || !cc.HasDictionaryPage() {
+			return false
+		}
+		stats := cc.EncodingStats()
+		if len(stats) == 0 {
+			return false
+		}
+		for _, st := range stats {
+			if st.PageType == file.PageTypeDictionaryPage {
+				continue
+			}
+			if st.Encoding != parquet.Encodings.RLEDict && st.Encoding != parquet.Encodings.PlainDict {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// decodeStringDictionary expands a dictionary of strings with int32
+// indices into a string array of type t.
+func decodeStringDictionary(mem memory.Allocator, d *array.Dictionary, t arrow.DataType) arrow.Array {
+	n := d.Len()
+	idx := d.Indices().(*array.Int32).Int32Values()
+	dict := d.Dictionary().(*array.String)
+	doffs := dict.ValueOffsets()
+	dbytes := dict.ValueBytes()
+	base := doffs[0]
+	valid := func(i int) bool { return d.IsValid(i) && dict.IsValid(int(idx[i])) }
+	allValid := d.NullN() == 0 && dict.NullN() == 0
+
+	obuf := kernels.NewBuffer(mem, (n+1)*4)
+	offs := unsafe.Slice((*int32)(unsafe.Pointer(unsafe.SliceData(obuf.Bytes()))), n+1)
+	total := int32(0)
+	nulls := 0
+	for i, x := range idx {
+		offs[i] = total
+		if allValid || valid(i) {
+			total += doffs[x+1] - doffs[x]
+		} else {
+			nulls++
+		}
+	}
+	offs[n] = total
+	dbuf := kernels.NewBuffer(mem, int(total))
+	out := dbuf.Bytes()
+	for i, x := range idx {
+		s, e := doffs[x]-base, doffs[x+1]-base
+		switch {
+		case offs[i+1] == offs[i]:
+		case e-s == 1:
+			out[offs[i]] = dbytes[s]
+		default:
+			copy(out[offs[i]:offs[i+1]], dbytes[s:e])
+		}
+	}
+	var vbuf *memory.Buffer
+	if nulls > 0 {
+		vbuf = kernels.NewBuffer(mem, int(bitutil.BytesForBits(int64(n))))
+		bits := vbuf.Bytes()
+		clear(bits)
+		for i := range idx {
+			if valid(i) {
+				bitutil.SetBit(bits, i)
+			}
+		}
+	}
+	nd := array.NewData(t, n, []*memory.Buffer{vbuf, obuf, dbuf}, nil, nulls, 0)
+	if vbuf != nil {
+		vbuf.Release()
+	}
+	obuf.Release()
+	dbuf.Release()
+	defer nd.Release()
+	return array.MakeFromData(nd)
 }

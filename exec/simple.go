@@ -6,7 +6,6 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/quarrydb/quarry/catalog/sqlerr"
 	"github.com/quarrydb/quarry/planner/physical"
@@ -64,6 +63,7 @@ type filterOp struct {
 	pred physical.Expr
 	mem  memory.Allocator
 	cctx context.Context
+	sel  selection
 }
 
 func (f *filterOp) Open(ctx context.Context) error {
@@ -78,7 +78,7 @@ func (f *filterOp) Next(ctx context.Context) (arrow.Record, error) {
 		if err != nil {
 			return nil, err
 		}
-		out, err := filterRecord(f.cctx, f.mem, f.pred, b)
+		out, err := filterRecord(f.cctx, f.mem, f.pred, b, &f.sel)
 		b.Release()
 		if err != nil {
 			return nil, err
@@ -90,8 +90,9 @@ func (f *filterOp) Next(ctx context.Context) (arrow.Record, error) {
 }
 
 // filterRecord applies pred to b and returns the kept rows (b retained when
-// all are kept), or nil when none is. It does not release b.
-func filterRecord(cctx context.Context, mem memory.Allocator, pred physical.Expr, b arrow.Record) (arrow.Record, error) {
+// all are kept), or nil when none is. It does not release b. sel is the
+// caller's scratch.
+func filterRecord(cctx context.Context, mem memory.Allocator, pred physical.Expr, b arrow.Record, sel *selection) (arrow.Record, error) {
 	m, err := eval(mem, pred, b)
 	if err != nil {
 		return nil, err
@@ -101,29 +102,14 @@ func filterRecord(cctx context.Context, mem memory.Allocator, pred physical.Expr
 	if !ok {
 		return nil, sqlerr.New(sqlerr.DatatypeMismatch, "filter predicate %s is %s, not boolean", pred, m.DataType())
 	}
-	n := mask.Len()
-	kept := 0
-	if mask.NullN() == 0 {
-		for i := 0; i < n; i++ {
-			if mask.Value(i) {
-				kept++
-			}
-		}
-	} else {
-		for i := 0; i < n; i++ {
-			if mask.IsValid(i) && mask.Value(i) {
-				kept++
-			}
-		}
-	}
-	switch kept {
+	switch kept := sel.fromMask(mask); kept {
 	case 0:
 		return nil, nil
-	case n:
+	case mask.Len():
 		b.Retain()
 		return b, nil
 	}
-	return compute.FilterRecordBatch(cctx, b, mask, compute.DefaultFilterOptions())
+	return filterColumns(cctx, mem, b, sel.idx, mask)
 }
 
 // projectOp computes one output column per expression.

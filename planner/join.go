@@ -274,17 +274,20 @@ func (pb *physBuilder) buildJoin(x *LJoin) (physical.Node, bool, error) {
 	// partitioned on the keys. Joins that must see every unmatched build
 	// row, or without keys to partition on, run where the build side is
 	// whole.
-	needsWholeBuild := x.Type == physical.RightJoin || x.Type == physical.FullJoin ||
-		x.Type == physical.NullAwareAntiJoin || (x.Type == physical.MarkJoin && x.NullAware)
+	// Right and full joins emit unmatched build rows, so every instance must
+	// own a disjoint share of the build side; null-aware joins look at the
+	// whole build side (empty? any NULL key?), so theirs must be complete.
+	unmatchedBuild := x.Type == physical.RightJoin || x.Type == physical.FullJoin
+	nullAware := x.Type == physical.NullAwareAntiJoin || (x.Type == physical.MarkJoin && x.NullAware)
 	switch {
 	case !lpar && !rpar:
 		j.Left, j.Right = left, right
 		return j, false, nil
-	case len(lk) > 0 && (estimateRows(x.Right) > broadcastLimit || needsWholeBuild) && !(x.Type == physical.NullAwareAntiJoin || (x.Type == physical.MarkJoin && x.NullAware)):
+	case len(lk) > 0 && !nullAware && (unmatchedBuild || estimateRows(x.Right) > broadcastLimit):
 		j.Left = pb.cutPartitioned(left, j.LeftKeys)
 		j.Right = pb.cutPartitioned(right, j.RightKeys)
 		return j, true, nil
-	case lpar && !needsWholeBuild:
+	case lpar && !unmatchedBuild:
 		j.Left = left
 		j.Right = pb.cutTo(right, physical.Broadcast, nil)
 		return j, true, nil

@@ -12,6 +12,9 @@ import (
 type rule struct {
 	name  string
 	apply func(o *optimizer, n LNode) (LNode, bool)
+	// topDown rules see the nodes they create (a pushed-down filter keeps
+	// sinking in the same pass); others run bottom-up.
+	topDown bool
 }
 
 // Rule names, usable in Planner.Disabled.
@@ -26,11 +29,11 @@ const (
 )
 
 var normalizeRules = []rule{
-	{RuleConstantFolding, foldConstants},
-	{RulePredicatePushdown, pushDownPredicates},
-	{RuleLimitPushdown, pushDownLimit},
-	{RuleRemoveTrivialNodes, removeTrivialNodes},
-	{RuleMergeProjections, mergeProjections},
+	{RuleConstantFolding, foldConstants, false},
+	{RulePredicatePushdown, pushDownPredicates, true},
+	{RuleLimitPushdown, pushDownLimit, false},
+	{RuleRemoveTrivialNodes, removeTrivialNodes, false},
+	{RuleMergeProjections, mergeProjections, false},
 }
 
 // mergeProjections folds a projection into the projection below it.
@@ -71,13 +74,13 @@ type optimizer struct {
 // optimize runs the rule phases over a bound plan.
 func (o *optimizer) optimize(n LNode) (LNode, error) {
 	want := n.Columns()
-	for iter := 0; iter < 20; iter++ {
+	for iter := 0; iter < 50; iter++ {
 		changed := false
 		for _, r := range normalizeRules {
 			if o.p.Disabled[r.name] {
 				continue
 			}
-			next, ch := transformUp(n, func(x LNode) (LNode, bool) { return r.apply(o, x) })
+			next, ch := r.run(o, n)
 			if o.err != nil {
 				return nil, o.err
 			}
@@ -109,7 +112,7 @@ func (o *optimizer) optimize(n LNode) (LNode, error) {
 					if o.p.Disabled[r.name] {
 						continue
 					}
-					next, ch := transformUp(n, func(x LNode) (LNode, bool) { return r.apply(o, x) })
+					next, ch := r.run(o, n)
 					if ch {
 						n, changed = next, true
 					}
@@ -133,6 +136,15 @@ func (o *optimizer) optimize(n LNode) (LNode, error) {
 	return n, nil
 }
 
+// run applies the rule over the whole tree once.
+func (r rule) run(o *optimizer, n LNode) (LNode, bool) {
+	fn := func(x LNode) (LNode, bool) { return r.apply(o, x) }
+	if r.topDown {
+		return transformDown(n, fn)
+	}
+	return transformUp(n, fn)
+}
+
 func checkSchema(rule string, want, got []Column) error {
 	if len(want) != len(got) {
 		return fmt.Errorf("optimizer rule %s changed the output from %d to %d columns", rule, len(want), len(got))
@@ -148,7 +160,14 @@ func checkSchema(rule string, want, got []Column) error {
 // transformDown rewrites the tree top-down with fn: a node fn replaced is
 // not visited again, its inputs are.
 func transformDown(n LNode, fn func(LNode) (LNode, bool)) (LNode, bool) {
-	n, changed := fn(n)
+	changed := false
+	for i := 0; i < 100; i++ {
+		next, ch := fn(n)
+		if !ch {
+			break
+		}
+		n, changed = next, true
+	}
 	ins := n.Inputs()
 	if len(ins) == 0 {
 		return n, changed
@@ -268,6 +287,11 @@ func (o *optimizer) foldExpr(e Expr) Expr {
 	case *Const, *ColRef, *aggCall:
 		return e
 	case *Func:
+		if x.Fn == physical.FnOr {
+			if f, ok := factorDisjunction(x); ok {
+				return f
+			}
+		}
 		switch x.Fn {
 		case physical.FnAnd, physical.FnOr:
 			// x AND true = x, x AND false = false; x OR true = true, x OR false = x.
@@ -296,6 +320,77 @@ func (o *optimizer) foldExpr(e Expr) Expr {
 		return e
 	}
 	return &Const{Value: v, T: e.Type()}
+}
+
+// factorDisjunction pulls conjuncts common to both sides out of an OR:
+// (a AND b) OR (a AND c) → a AND (b OR c). It exposes join keys hidden in
+// disjunctions (TPC-H Q19).
+func factorDisjunction(or *Func) (Expr, bool) {
+	var branches []Expr
+	var flat func(e Expr)
+	flat = func(e Expr) {
+		if f, ok := e.(*Func); ok && f.Fn == physical.FnOr {
+			flat(f.Arg[0])
+			flat(f.Arg[1])
+			return
+		}
+		branches = append(branches, e)
+	}
+	flat(or)
+	sets := make([][]Expr, len(branches))
+	for i, b := range branches {
+		sets[i] = conjuncts(b)
+	}
+	var common []Expr
+	for _, c := range sets[0] {
+		inAll := true
+		for _, s := range sets[1:] {
+			found := false
+			for _, d := range s {
+				if exprEqual(c, d) {
+					found = true
+					break
+				}
+			}
+			if !found {
+				inAll = false
+				break
+			}
+		}
+		if inAll {
+			common = append(common, c)
+		}
+	}
+	if len(common) == 0 {
+		return nil, false
+	}
+	var rest Expr
+	for _, s := range sets {
+		var left []Expr
+		for _, d := range s {
+			isCommon := false
+			for _, c := range common {
+				if exprEqual(c, d) {
+					isCommon = true
+					break
+				}
+			}
+			if !isCommon {
+				left = append(left, d)
+			}
+		}
+		if len(left) == 0 {
+			// One branch is just the common part: the OR is implied.
+			return andAll(common), true
+		}
+		b := andAll(left)
+		if rest == nil {
+			rest = b
+		} else {
+			rest = &Func{Fn: physical.FnOr, Arg: []Expr{rest, b}, T: physical.Boolean}
+		}
+	}
+	return andAll(append(common, rest)), true
 }
 
 // ---- predicate pushdown ----

@@ -199,7 +199,9 @@ func (b *binder) markSubquery(q ast.ResultSetNode, sc *scope, v Expr, op opcode.
 	mark := b.newColumn("in", "", physical.Boolean)
 	err = b.addPending(pendingSub{correlated: len(corr) > 0, attach: func(host LNode) (LNode, error) {
 		return &LJoin{Left: host, Right: pulled, Type: physical.MarkJoin, Cond: andAll(append([]Expr{cmp}, preds...)),
-			Mark: mark, NullAware: nullAware && op == opcode.EQ}, nil
+			// Null-aware semantics hold over the whole build side, which is
+			// exact for uncorrelated IN only.
+			Mark: mark, NullAware: nullAware && op == opcode.EQ && len(corr) == 0}, nil
 	}}, at)
 	var out Expr = b.markSubCol(mark)
 	if not {

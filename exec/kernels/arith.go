@@ -399,6 +399,21 @@ func decArith(ev *evaluator, fn string, a, b datum, t arrow.DataType) (datum, er
 	buf, out := newValues[decimal128.Num](ev.mem, n)
 	var bad []int32
 	zero := false
+	if done, badRow := decArith64(fn, a, b, s1, s2, ts, tp, out); done {
+		if badRow >= 0 {
+			if _, ok := firstValidBad(validity, []int32{badRow}); ok {
+				buf.Release()
+				if validity != nil {
+					validity.Release()
+				}
+				return datum{}, errNumericOverflow()
+			}
+			// The bad row is NULL; a later valid row may still be bad:
+			// let the exact loop below decide.
+		} else {
+			return datum{arr: makeArray(t, n, validity, buf), t: t}, nil
+		}
+	}
 	switch fn {
 	case physical.FnAdd, physical.FnSub:
 		fa := decimal128.GetScaleMultiplier(int(ts - s1))
@@ -488,6 +503,106 @@ func decArith(ev *evaluator, fn string, a, b datum, t arrow.DataType) (datum, er
 		}
 	}
 	return datum{arr: makeArray(t, n, validity, buf), t: t}, nil
+}
+
+// decMaxAbs returns the largest magnitude among the valid values of a
+// decimal operand, or ok false when one of them does not fit in 64 bits.
+func decMaxAbs(d datum) (m uint64, ok bool) {
+	if d.arr == nil {
+		v := convDec(d.val)
+		return uabs(int64(v.LowBits())), fitsI64(v)
+	}
+	vals := rawValues[decimal128.Num](d.arr)
+	valid, off := validBits(d.arr)
+	var wide int64 // non-zero once a value needs its high word
+	for i, v := range vals {
+		if valid != nil && !bitIsSet(valid, off+i) {
+			continue
+		}
+		lo := int64(v.LowBits())
+		sign := lo >> 63
+		wide |= v.HighBits() ^ sign
+		m = max(m, uint64((lo^sign)-sign))
+	}
+	return m, wide == 0
+}
+
+// decArith64 computes add, sub and mul of decimals whose values all fit in
+// 64 bits, when the magnitudes bound the results below 2^63: plain int64
+// arithmetic with no per-row overflow test, and a precision test only when
+// the bound allows a result of more than tp digits. It reports whether it
+// computed out, and the first row (NULL or not) over precision, or -1.
+func decArith64(fn string, a, b datum, s1, s2, ts, tp int32, out []decimal128.Num) (bool, int32) {
+	var fa, fb int64 = 1, 1
+	switch fn {
+	case physical.FnMul:
+		if ts != s1+s2 {
+			return false, -1
+		}
+	case physical.FnAdd, physical.FnSub:
+		if ts-s1 > 18 || ts-s2 > 18 || ts < s1 || ts < s2 {
+			return false, -1
+		}
+		fa, fb = pow10i64[ts-s1], pow10i64[ts-s2]
+	default:
+		return false, -1
+	}
+	ma, ok := decMaxAbs(a)
+	if !ok {
+		return false, -1
+	}
+	mb, ok := decMaxAbs(b)
+	if !ok {
+		return false, -1
+	}
+	var bound uint64 // largest result magnitude
+	if fn == physical.FnMul {
+		hi, lo := bits.Mul64(ma, mb)
+		if hi != 0 || lo >= 1<<63 {
+			return false, -1
+		}
+		bound = lo
+	} else {
+		h1, l1 := bits.Mul64(ma, uint64(fa))
+		h2, l2 := bits.Mul64(mb, uint64(fb))
+		sum, carry := bits.Add64(l1, l2, 0)
+		if h1 != 0 || h2 != 0 || carry != 0 || sum >= 1<<63 {
+			return false, -1
+		}
+		bound = sum
+	}
+	limit := uint64(math.MaxUint64) // results must stay below 10^tp
+	if tp >= 1 && tp <= 18 && bound >= uint64(pow10i64[tp]) {
+		limit = uint64(pow10i64[tp])
+	}
+	av, am := operand(a, convDec)
+	bv, bm := operand(b, convDec)
+	switch fn {
+	case physical.FnMul:
+		for i := range out {
+			r := int64(av[i&am].LowBits()) * int64(bv[i&bm].LowBits())
+			out[i] = decimal128.New(r>>63, uint64(r))
+		}
+	case physical.FnAdd:
+		for i := range out {
+			r := int64(av[i&am].LowBits())*fa + int64(bv[i&bm].LowBits())*fb
+			out[i] = decimal128.New(r>>63, uint64(r))
+		}
+	case physical.FnSub:
+		for i := range out {
+			r := int64(av[i&am].LowBits())*fa - int64(bv[i&bm].LowBits())*fb
+			out[i] = decimal128.New(r>>63, uint64(r))
+		}
+	}
+	if limit != math.MaxUint64 {
+		for i, v := range out {
+			r := int64(v.LowBits())
+			if uint64((r^(r>>63))-(r>>63)) >= limit {
+				return true, int32(i)
+			}
+		}
+	}
+	return true, -1
 }
 
 // decDivMod computes x/y or x%y (x at scale s1, y at s2) at scale ts, the

@@ -276,23 +276,23 @@ func eqArrays[T cmp.Ordered](x, y []T, out []byte) {
 	}
 }
 
+// cmpOutcomes maps an operator to the outcomes it accepts: bit 0 less,
+// bit 1 equal, bit 2 greater.
+var cmpOutcomes = [...]uint8{opEq: 2, opNe: 5, opLt: 1, opLe: 3, opGt: 4, opGe: 6}
+
 func cmpDecimal(op cmpOp, a, b datum, out []byte) {
 	x := rawValues[decimal128.Num](a.arr)
 	y, m := operand(b, convDec)
+	acc := cmpOutcomes[op]
+	// Branch-free: the outcome's bit of acc is the row's bit.
 	for i, v := range x {
 		w := y[i&m]
-		var c int
-		switch {
-		case v.HighBits() < w.HighBits() || v.HighBits() == w.HighBits() && v.LowBits() < w.LowBits():
-			c = -1
-		case v == w:
-			c = 0
-		default:
-			c = 1
-		}
-		if op.holds(c) {
-			out[i>>3] |= 1 << (i & 7)
-		}
+		vh, wh := v.HighBits(), w.HighBits()
+		vl, wl := v.LowBits(), w.LowBits()
+		lt := b2u(vh < wh) | b2u(vh == wh)&b2u(vl < wl)
+		eq := b2u(vh == wh) & b2u(vl == wl)
+		gt := 1 &^ (lt | eq)
+		out[i>>3] |= (lt&acc | eq&(acc>>1) | gt&(acc>>2)) << (i & 7)
 	}
 }
 

@@ -93,11 +93,30 @@ func rawValues[T any](arr arrow.Array) []T {
 	return all[d.Offset() : d.Offset()+d.Len()]
 }
 
-// newValues allocates a buffer of n T values.
+// UninitAllocator is an allocator that can also hand out memory without
+// zeroing it, for buffers the caller overwrites entirely (arrow's
+// allocators zero every buffer, which costs as much as filling it).
+type UninitAllocator interface {
+	memory.Allocator
+	AllocateUninit(size int) []byte
+}
+
+// NewBuffer returns a buffer of size bytes whose contents the caller must
+// overwrite entirely: uninitialized when mem allows it.
+func NewBuffer(mem memory.Allocator, size int) *memory.Buffer {
+	if u, ok := mem.(UninitAllocator); ok && size > 0 {
+		return memory.NewBufferWithAllocator(u.AllocateUninit(size), mem)
+	}
+	buf := memory.NewResizableBuffer(mem)
+	buf.Resize(size)
+	return buf
+}
+
+// newValues allocates a buffer of n T values, which the caller must all
+// write.
 func newValues[T any](mem memory.Allocator, n int) (*memory.Buffer, []T) {
 	var z T
-	buf := memory.NewResizableBuffer(mem)
-	buf.Resize(n * int(unsafe.Sizeof(z)))
+	buf := NewBuffer(mem, n*int(unsafe.Sizeof(z)))
 	if n == 0 {
 		return buf, nil
 	}
@@ -106,8 +125,7 @@ func newValues[T any](mem memory.Allocator, n int) (*memory.Buffer, []T) {
 
 // newBitmap allocates a zeroed bitmap of n bits.
 func newBitmap(mem memory.Allocator, n int) (*memory.Buffer, []byte) {
-	buf := memory.NewResizableBuffer(mem)
-	buf.Resize(int(bitutil.BytesForBits(int64(n))))
+	buf := NewBuffer(mem, int(bitutil.BytesForBits(int64(n))))
 	b := buf.Bytes()
 	clear(b)
 	return buf, b
