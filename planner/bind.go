@@ -41,6 +41,10 @@ type binder struct {
 	// subCols are columns produced by subqueries, which pass through the
 	// aggregate rewrite like constants.
 	subCols map[ColumnID]bool
+	// winSpecs are the named windows (WINDOW w AS (…)) of the SELECT being
+	// bound; winErr reports a misuse found while planning windows.
+	winSpecs map[string]*ast.WindowSpec
+	winErr   error
 }
 
 // scope is what a name can resolve to in an expression.
@@ -264,6 +268,12 @@ func (b *binder) bindSelect(sel *ast.SelectStmt) (LNode, []string, error) {
 	}
 	var selSubs []pendingSub
 	b.pending = &selSubs
+	savedSpecs := b.winSpecs
+	defer func() { b.winSpecs = savedSpecs }()
+	b.winSpecs = map[string]*ast.WindowSpec{}
+	for i := range sel.WindowSpecs {
+		b.winSpecs[strings.ToLower(sel.WindowSpecs[i].Name.L)] = &sel.WindowSpecs[i]
+	}
 
 	// SELECT list.
 	var items []selectItem
@@ -383,6 +393,25 @@ func (b *binder) bindSelect(sel *ast.SelectStmt) (LNode, []string, error) {
 		}
 		if having != nil {
 			node = &LFilter{Input: node, Pred: having}
+		}
+	}
+
+	// Window functions: computed over the (aggregated, filtered) rows.
+	var winExprs []*Expr
+	for i := range items {
+		if hasWindow(items[i].expr) {
+			winExprs = append(winExprs, &items[i].expr)
+		}
+	}
+	for i := range orderItems {
+		if hasWindow(orderItems[i].Expr) {
+			winExprs = append(winExprs, &orderItems[i].Expr)
+		}
+	}
+	if len(winExprs) > 0 {
+		var err error
+		if node, err = b.planWindows(node, winExprs); err != nil {
+			return nil, nil, err
 		}
 	}
 
@@ -799,6 +828,11 @@ func (b *binder) bindExpr(e ast.ExprNode, sc *scope, allowAgg bool) (Expr, error
 		return b.bindFunc(e, sc, allowAgg)
 	case *ast.AggregateFuncExpr:
 		return b.bindAgg(e, sc, allowAgg)
+	case *ast.WindowFuncExpr:
+		if !allowAgg {
+			return nil, sqlerr.At("42P20", pos(e), "window functions are not allowed here")
+		}
+		return b.bindWindow(e, sc, b.winSpecs)
 	case *ast.FuncCastExpr:
 		v, err := b.bindExpr(e.Expr, sc, allowAgg)
 		if err != nil {

@@ -93,6 +93,16 @@ func describeNode(n physical.Node) string {
 			s += " null-aware"
 		}
 		return s
+	case *physical.Window:
+		fs := make([]string, len(x.Funcs))
+		for i, f := range x.Funcs {
+			as := make([]string, len(f.Args))
+			for j, a := range f.Args {
+				as[j] = a.String()
+			}
+			fs[i] = fmt.Sprintf("%s(%s)", f.Fn, strings.Join(as, ", "))
+		}
+		return fmt.Sprintf("Window partition=%v order=[%s] funcs=[%s]", x.PartitionBy, keysText(x.OrderBy, x.Input), strings.Join(fs, ", "))
 	case *physical.EnforceSingleRow:
 		return "EnforceSingleRow"
 	case *physical.UnionAll:

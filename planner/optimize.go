@@ -123,6 +123,13 @@ func (o *optimizer) optimize(n LNode) (LNode, error) {
 			}
 		}
 	}
+	if !o.p.Disabled[RuleCommonSubexpressions] {
+		next, ch := transformUp(n, func(x LNode) (LNode, bool) { return eliminateCommonSubexpressions(o, x) })
+		if ch {
+			o.fired[RuleCommonSubexpressions]++
+			n = next
+		}
+	}
 	if !o.p.Disabled[RuleProjectionPruning] {
 		next, ch := pruneColumns(n, nil)
 		if ch {
@@ -798,6 +805,26 @@ func pruneColumns(n LNode, required map[ColumnID]bool) (LNode, bool) {
 		return &LSort{Input: in, Items: x.Items}, true
 	case *LLimit:
 		in, ch := pruneColumns(x.Input, copySet(required, x.Columns()))
+		if !ch {
+			return x, false
+		}
+		c := *x
+		c.Input = in
+		return &c, true
+	case *LWindow:
+		req := copySet(required, x.Columns())
+		for _, e := range x.Partition {
+			columnsUsed(e, req)
+		}
+		for _, o := range x.Order {
+			columnsUsed(o.Expr, req)
+		}
+		for _, f := range x.Funcs {
+			for _, a := range f.args {
+				columnsUsed(a, req)
+			}
+		}
+		in, ch := pruneColumns(x.Input, req)
 		if !ch {
 			return x, false
 		}

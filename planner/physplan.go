@@ -132,6 +132,8 @@ func (pb *physBuilder) build(n LNode) (physical.Node, bool, error) {
 		return pb.buildAggregate(x)
 	case *LJoin:
 		return pb.buildJoin(x)
+	case *LWindow:
+		return pb.buildWindow(x)
 	case *LSingleRow:
 		in, par, err := pb.build(x.Input)
 		if err != nil {

@@ -1,0 +1,1 @@
+SELECT n_regionkey, n_name, row_number() OVER (PARTITION BY n_regionkey ORDER BY n_name) AS rn, sum(n_nationkey) OVER (PARTITION BY n_regionkey) AS s, lag(n_name, 1, '-') OVER (ORDER BY n_nationkey ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) FROM nation ORDER BY n_regionkey, rn
