@@ -29,6 +29,7 @@ var (
 	bucketMeta    = []byte("meta")
 	bucketSources = []byte("sources") // lower(name) → JSON Source
 	bucketFiles   = []byte("files")   // absolute file path → JSON storedFile
+	bucketViews   = []byte("views")   // lower(dotted path) → JSON View
 )
 
 // schemaVersion is the layout version of the bbolt file.
@@ -89,7 +90,7 @@ func Open(dir string) (*Catalog, error) {
 		mem:     map[string]*memEntry{},
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketMeta, bucketSources, bucketFiles} {
+		for _, b := range [][]byte{bucketMeta, bucketSources, bucketFiles, bucketViews} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}

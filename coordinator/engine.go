@@ -271,6 +271,16 @@ func (s *Session) executeOne(ctx context.Context, p *planner.Parsed, sink Result
 			return err
 		}
 		return sink.End(tagOr(stmt.Tag, "ALTER TABLE"), 0)
+	case planner.StmtCreateView:
+		if err := s.eng.cat.CreateView(*stmt.View, stmt.OrReplace); err != nil {
+			return err
+		}
+		return sink.End(tagOr(stmt.Tag, "CREATE VIEW"), 0)
+	case planner.StmtDropView:
+		if err := s.eng.cat.DropView(stmt.Table, s.sess.DefaultSchema, stmt.IfExists); err != nil {
+			return err
+		}
+		return sink.End(tagOr(stmt.Tag, "DROP VIEW"), 0)
 	case planner.StmtSet, planner.StmtNoop:
 		return sink.End(tagOr(stmt.Tag, "SET"), 0)
 	}

@@ -33,6 +33,8 @@ const (
 	StmtRefreshMetadata                      // ALTER TABLE Table REFRESH METADATA
 	StmtSet                                  // SET / USE: Session already updated by Plan
 	StmtNoop                                 // accepted and ignored (BEGIN, COMMIT, …)
+	StmtCreateView                           // store View
+	StmtDropView                             // drop view Table
 )
 
 // Parsed is one statement of a SQL text.
@@ -44,6 +46,10 @@ type Parsed struct {
 	err     error
 	derived map[string][][]string
 	refresh []string // ALTER TABLE … REFRESH METADATA target
+	// createView is CREATE VIEW, handled before TiDB's parser so that the
+	// query text is kept as written.
+	createView *catalog.View
+	orReplace  bool
 	// rewritten is the text TiDB parsed; origin maps its offsets back.
 	rewritten string
 	origin    []int
@@ -64,6 +70,9 @@ type Statement struct {
 	IfNotExists bool
 	// Tag is the command tag a client sees (SELECT, CREATE TABLE, INSERT…).
 	Tag string
+	// View is the view CREATE VIEW stores (OrReplace: replace one).
+	View      *catalog.View
+	OrReplace bool
 	// Rules counts the optimizer rules that fired while planning.
 	Rules map[string]int
 	// Logical is the optimized logical plan as text (for tests and EXPLAIN).

@@ -43,8 +43,9 @@ type binder struct {
 	subCols map[ColumnID]bool
 	// winSpecs are the named windows (WINDOW w AS (…)) of the SELECT being
 	// bound; winErr reports a misuse found while planning windows.
-	winSpecs map[string]*ast.WindowSpec
-	winErr   error
+	winSpecs  map[string]*ast.WindowSpec
+	winErr    error
+	viewDepth int
 }
 
 // scope is what a name can resolve to in an expression.
@@ -130,6 +131,11 @@ func (b *binder) bindTable(t *ast.TableName, alias string) (LNode, *scope, error
 		name = append(name, strings.Split(t.Schema.O, nameSep)...)
 	}
 	name = append(name, strings.Split(t.Name.O, nameSep)...)
+	if v, ok, err := b.p.Catalog.LookupView(name, b.sess.DefaultSchema); err != nil {
+		return nil, nil, err
+	} else if ok {
+		return b.bindView(v, alias)
+	}
 	ds, err := b.p.Catalog.Lookup(b.ctx, name, b.sess.DefaultSchema)
 	if err != nil {
 		if e, ok := err.(*sqlerr.Error); ok && e.Pos == 0 {

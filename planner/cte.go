@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/quarrydb/quarry/catalog"
 	"github.com/quarrydb/quarry/catalog/sqlerr"
 )
 
@@ -72,4 +73,57 @@ func (b *binder) bindCTERef(def *cteDef, alias string) (LNode, *scope, error) {
 		sc.cols = append(sc.cols, c)
 	}
 	return node, sc, nil
+}
+
+// bindView binds a stored view's query (parsed again on every use, so it
+// sees current metadata) under alias.
+func (b *binder) bindView(v *catalog.View, alias string) (LNode, *scope, error) {
+	name := strings.Join(v.Path, ".")
+	if b.viewDepth > 32 {
+		return nil, nil, sqlerr.New(sqlerr.InvalidName, "view %q refers to itself", name)
+	}
+	qs, _ := parseAll(v.SQL)
+	if len(qs) != 1 || qs[0].err != nil || qs[0].node == nil {
+		if len(qs) == 1 && qs[0].err != nil {
+			return nil, nil, sqlerr.Wrap(sqlerr.DataException, qs[0].err, "view %q", name)
+		}
+		return nil, nil, sqlerr.New(sqlerr.DataException, "view %q is not a query", name)
+	}
+	q, ok := qs[0].node.(ast.ResultSetNode)
+	if !ok {
+		return nil, nil, sqlerr.New(sqlerr.DataException, "view %q is not a query", name)
+	}
+	// The view's text has its own offsets and rewrites.
+	saved := *b
+	b.text, b.derived, b.nulls, b.ctes = qs[0].rewritten, copyDerived(qs[0].derived), qs[0].nulls, map[string]*cteDef{}
+	b.viewDepth++
+	b.outerStack = append(b.outerStack, nil)
+	node, names, err := b.bindQuery(q)
+	next := b.nextID
+	*b = saved
+	b.nextID = next
+	if err != nil {
+		return nil, nil, sqlerr.Wrap(sqlerr.As(err).Code, err, "in view %q", name)
+	}
+	if len(v.Columns) > len(names) {
+		return nil, nil, sqlerr.New(sqlerr.InvalidName, "view %q has more column names than columns", name)
+	}
+	copy(names, v.Columns)
+	if alias == "" {
+		alias = v.Path[len(v.Path)-1]
+	}
+	sc := &scope{}
+	for i, c := range node.Columns() {
+		c.Name, c.Table, c.hidden = names[i], alias, false
+		sc.cols = append(sc.cols, c)
+	}
+	return node, sc, nil
+}
+
+func copyDerived(d map[string][][]string) map[string][][]string {
+	out := map[string][][]string{}
+	for k, v := range d {
+		out[k] = append([][]string{}, v...)
+	}
+	return out
 }

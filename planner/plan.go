@@ -12,6 +12,7 @@ import (
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/pingcap/tidb/pkg/parser/mysql"
 	_ "github.com/pingcap/tidb/pkg/parser/test_driver" // literal values in the AST
+	"github.com/quarrydb/quarry/catalog"
 	"github.com/quarrydb/quarry/catalog/sqlerr"
 )
 
@@ -41,6 +42,31 @@ func parseOne(text string) *Parsed {
 		name, k := parseQualifiedName(sig, 2)
 		if len(name) > 0 && k+2 == len(sig) && sig[k].is("refresh") && sig[k+1].is("metadata") {
 			ps.refresh = name
+			return ps
+		}
+	}
+	// CREATE [OR REPLACE] VIEW name [(cols)] AS query
+	if len(sig) >= 4 && sig[0].is("create") {
+		k := 1
+		if sig[k].is("or") && k+1 < len(sig) && sig[k+1].is("replace") {
+			ps.orReplace, k = true, k+2
+		}
+		if k < len(sig) && sig[k].is("view") {
+			name, k2 := parseQualifiedName(sig, k+1)
+			var cols []string
+			if k2 < len(sig) && sig[k2].text == "(" {
+				for k2++; k2 < len(sig) && sig[k2].text != ")"; k2++ {
+					if sig[k2].text != "," {
+						cols = append(cols, identText(sig[k2]))
+					}
+				}
+				k2++
+			}
+			if len(name) == 0 || k2 >= len(sig) || !sig[k2].is("as") || k2+1 >= len(sig) {
+				ps.err = sqlerr.New(sqlerr.SyntaxError, "expected CREATE VIEW name [(columns)] AS query")
+				return ps
+			}
+			ps.createView = &catalog.View{Path: name, SQL: strings.TrimSpace(ps.Text[sig[k2+1].pos:]), Columns: cols}
 			return ps
 		}
 	}
@@ -180,6 +206,9 @@ func (p *Planner) plan(ctx context.Context, sess *Session, ps *Parsed) (*Stateme
 		st.Kind, st.Table, st.Tag = StmtRefreshMetadata, ps.refresh, "ALTER TABLE"
 		return st, nil
 	}
+	if ps.createView != nil {
+		return p.planCreateView(ctx, sess, ps)
+	}
 	b := &binder{ctx: ctx, p: p, sess: sess, text: ps.rewritten, derived: map[string][][]string{},
 		nulls: ps.nulls, ctes: map[string]*cteDef{}}
 	for k, v := range ps.derived {
@@ -228,6 +257,9 @@ func (p *Planner) planNode(b *binder, st *Statement, sess *Session, ps *Parsed) 
 			return nil, sqlerr.New(sqlerr.FeatureNotSupported, "DROP TABLE takes one table")
 		}
 		st.Kind, st.Tag, st.IfExists = StmtDropTable, "DROP TABLE", n.IfExists
+		if n.IsView {
+			st.Kind, st.Tag = StmtDropView, "DROP VIEW"
+		}
 		st.Table = tableName(n.Tables[0])
 		return st, nil
 	case *ast.UseStmt:
@@ -382,4 +414,29 @@ func (p *Planner) planInsert(b *binder, st *Statement, n *ast.InsertStmt) error 
 		names[i] = schema.Field(i).Name
 	}
 	return p.finishPlan(b, st, proj, names)
+}
+
+// planCreateView checks the view's query (it must bind) and qualifies the
+// view's name with the default schema.
+func (p *Planner) planCreateView(ctx context.Context, sess *Session, ps *Parsed) (*Statement, error) {
+	v := *ps.createView
+	if len(v.Path) == 1 && sess.DefaultSchema != "" {
+		v.Path = append(strings.Split(sess.DefaultSchema, "."), v.Path...)
+	}
+	qs, _ := parseAll(v.SQL)
+	if len(qs) != 1 {
+		return nil, sqlerr.New(sqlerr.SyntaxError, "a view is one query")
+	}
+	q, err := p.plan(ctx, sess, qs[0])
+	if err != nil {
+		return nil, err
+	}
+	if q.Kind != StmtQuery {
+		return nil, sqlerr.New(sqlerr.SyntaxError, "a view must be a query")
+	}
+	defer q.Plan.Release()
+	if len(v.Columns) > len(q.Plan.Names) {
+		return nil, sqlerr.New(sqlerr.InvalidName, "CREATE VIEW specifies more column names than columns")
+	}
+	return &Statement{Kind: StmtCreateView, Text: ps.Text, Tag: "CREATE VIEW", View: &v, OrReplace: ps.orReplace, Table: v.Path}, nil
 }
