@@ -2,6 +2,7 @@ package planner
 
 import (
 	"strings"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/pingcap/tidb/pkg/parser/ast"
@@ -280,6 +281,112 @@ func (b *binder) bindFunc(e *ast.FuncCallExpr, sc *scope, allowAgg bool) (Expr, 
 			return &Func{Fn: physical.FnRound, Arg: out, T: physical.Decimal(t.Precision, s)}, nil
 		}
 		return &Func{Fn: physical.FnRound, Arg: out, T: physical.Float64}, nil
+	case "locate", "strpos", "position", "instr":
+		if err := arity(2, 2); err != nil {
+			return nil, err
+		}
+		for i := range args {
+			if err := str(i); err != nil {
+				return nil, err
+			}
+		}
+		if name == "strpos" || name == "instr" { // strpos(s, sub)
+			args[0], args[1] = args[1], args[0]
+		}
+		return &Func{Fn: physical.FnPosition, Arg: args, T: physical.Int32}, nil
+	case "replace":
+		if err := arity(3, 3); err != nil {
+			return nil, err
+		}
+		for i := range args {
+			if err := str(i); err != nil {
+				return nil, err
+			}
+		}
+		return &Func{Fn: physical.FnReplace, Arg: args, T: physical.String}, nil
+	case "left", "right":
+		if err := arity(2, 2); err != nil {
+			return nil, err
+		}
+		if err := str(0); err != nil {
+			return nil, err
+		}
+		if err := integer(1); err != nil {
+			return nil, err
+		}
+		return &Func{Fn: map[string]string{"left": physical.FnLeft, "right": physical.FnRight}[name], Arg: args, T: physical.String}, nil
+	case "lpad", "rpad":
+		if err := arity(2, 3); err != nil {
+			return nil, err
+		}
+		if err := str(0); err != nil {
+			return nil, err
+		}
+		if err := integer(1); err != nil {
+			return nil, err
+		}
+		if len(args) == 3 {
+			if err := str(2); err != nil {
+				return nil, err
+			}
+		}
+		return &Func{Fn: map[string]string{"lpad": physical.FnLPad, "rpad": physical.FnRPad}[name], Arg: args, T: physical.String}, nil
+	case "split_part":
+		if err := arity(3, 3); err != nil {
+			return nil, err
+		}
+		for i := 0; i < 2; i++ {
+			if err := str(i); err != nil {
+				return nil, err
+			}
+		}
+		if err := integer(2); err != nil {
+			return nil, err
+		}
+		return &Func{Fn: physical.FnSplitPart, Arg: args, T: physical.String}, nil
+	case "date_trunc":
+		if err := arity(2, 2); err != nil {
+			return nil, err
+		}
+		c, ok := args[0].(*Const)
+		if !ok || c.Value == nil {
+			return nil, sqlerr.At(sqlerr.InvalidParameterValue, p, "date_trunc field must be a constant")
+		}
+		field := strings.ToLower(c.Value.(string))
+		switch field {
+		case "year", "quarter", "month", "week", "day", "hour", "minute", "second", "decade", "century":
+		default:
+			return nil, sqlerr.At(sqlerr.InvalidParameterValue, p, "unit %q not recognized by date_trunc", field)
+		}
+		d := args[1]
+		if k, ok := d.(*Const); ok && k.untypedString {
+			d = castTo(&Const{Value: k.Value, T: k.T}, physical.Timestamp)
+		}
+		if !isTemporal(d.Type()) {
+			return nil, sqlerr.At(sqlerr.UndefinedFunction, p, "function date_trunc(%s) does not exist", physical.TypeName(d.Type()))
+		}
+		return &Func{Fn: physical.FnDateTrunc, Arg: []Expr{&Const{Value: field, T: physical.String}, d}, T: d.Type()}, nil
+	case "greatest", "least":
+		if len(args) == 0 {
+			return nil, sqlerr.At(sqlerr.UndefinedFunction, p, "function %s() does not exist", name)
+		}
+		args, t, err := unify(strings.ToUpper(name), p, args...)
+		if err != nil {
+			return nil, err
+		}
+		if isNull(t) {
+			return &Const{T: physical.Int32}, nil
+		}
+		return &Func{Fn: map[string]string{"greatest": physical.FnGreatest, "least": physical.FnLeast}[name], Arg: args, T: t}, nil
+	case "current_date", "curdate", "today":
+		if err := arity(0, 0); err != nil {
+			return nil, err
+		}
+		now := time.Now().UTC()
+		return &Const{Value: arrow.Date32FromTime(now), T: physical.Date}, nil
+	case "now", "current_timestamp", "localtimestamp":
+		now := time.Now().UTC()
+		return &Const{Value: arrow.Timestamp(now.UnixMicro()), T: physical.Timestamp}, nil
 	case "regexp_like":
 		if err := arity(2, 2); err != nil {
 			return nil, err

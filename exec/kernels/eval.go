@@ -206,6 +206,7 @@ func init() {
 		physical.FnLength: lengthKernel,
 		physical.FnConcat: concatKernel, physical.FnConcatOp: concatKernel,
 	}
+	registerMore(kernelTable)
 }
 
 func releaseAll(ds []datum) {

@@ -201,3 +201,22 @@ const (
 	FnConcat    = "concat"
 	FnConcatOp  = "concat_op"
 )
+
+// More functions. position(sub, s) → int32 (1-based characters, 0 when
+// absent); replace(s, from, to); left(s, n) / right(s, n) with n int64
+// (negative: all but |n| characters); lpad / rpad(s, n int64[, fill]);
+// split_part(s, delim, n int64) (negative n counts from the end);
+// date_trunc(field string literal, date|timestamp) → the input's type;
+// greatest / least(a, b, …) of one type, ignoring NULLs.
+const (
+	FnPosition  = "position"
+	FnReplace   = "replace"
+	FnLeft      = "left"
+	FnRight     = "right"
+	FnLPad      = "lpad"
+	FnRPad      = "rpad"
+	FnSplitPart = "split_part"
+	FnDateTrunc = "date_trunc"
+	FnGreatest  = "greatest"
+	FnLeast     = "least"
+)
