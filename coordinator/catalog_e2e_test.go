@@ -124,3 +124,43 @@ func TestCatalogEndToEnd(t *testing.T) {
 		t.Errorf("after restart: %q", got)
 	}
 }
+
+// TestCreateTableAs writes query results as a Parquet dataset in a source
+// folder (then readable as a table, also after a restart) and as a memory
+// table when no source is named.
+func TestCreateTableAs(t *testing.T) {
+	root := t.TempDir()
+	writeInts(t, filepath.Join(root, "src.parquet"), 2, 1, 2, 3, 4, 5)
+	eng := newEngine(t, "", SourceSpec{Name: "lake", Path: root})
+	sess := eng.NewSession("lake")
+	if got := mustQuery(t, sess, `CREATE TABLE big AS SELECT v, v * 2 AS w, CAST(v AS DECIMAL(10,2)) / 4 AS q FROM src WHERE v > 2`); got != "" {
+		t.Logf("CTAS output %q", got)
+	}
+	if _, err := os.Stat(filepath.Join(root, "big")); err != nil {
+		t.Fatalf("no folder written: %v", err)
+	}
+	if got := mustQuery(t, sess, `SELECT sum(w), count(*), min(q) FROM lake.big`); got != "sum|count|min\n24|3|0.75\n" {
+		t.Errorf("reading the new table: %q", got)
+	}
+	_, err := query(t.Context(), sess, `CREATE TABLE big AS SELECT 1`)
+	if sqlerr.Code(err) != sqlerr.DuplicateTable {
+		t.Errorf("second CTAS: got %v, want 42P07", err)
+	}
+	// A failing query leaves nothing behind.
+	_, err = query(t.Context(), sess, `CREATE TABLE bad AS SELECT v / (v - 3) FROM src`)
+	if sqlerr.Code(err) != sqlerr.DivisionByZero {
+		t.Errorf("failing CTAS: got %v, want 22012", err)
+	}
+	entries, _ := os.ReadDir(root)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".") || e.Name() == "bad" {
+			t.Errorf("failed CTAS left %s behind", e.Name())
+		}
+	}
+	// Without a source: a memory table.
+	mem := eng.NewSession("")
+	mustQuery(t, mem, `CREATE TABLE m AS SELECT 1 AS one UNION ALL SELECT 2`)
+	if got := mustQuery(t, mem, `SELECT sum(one) FROM m`); got != "sum\n3\n" {
+		t.Errorf("memory CTAS: %q", got)
+	}
+}

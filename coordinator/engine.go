@@ -271,6 +271,8 @@ func (s *Session) executeOne(ctx context.Context, p *planner.Parsed, sink Result
 			return err
 		}
 		return sink.End(tagOr(stmt.Tag, "ALTER TABLE"), 0)
+	case planner.StmtCreateTableAs:
+		return s.createTableAs(ctx, stmt, sink)
 	case planner.StmtCreateView:
 		if err := s.eng.cat.CreateView(*stmt.View, stmt.OrReplace); err != nil {
 			return err
@@ -360,4 +362,38 @@ func abbreviate(s string) string {
 		return s[:200] + "…"
 	}
 	return s
+}
+
+// createTableAs writes a query's rows as a new Parquet dataset in a source
+// folder, or as a memory table when the name does not reach a source.
+func (s *Session) createTableAs(ctx context.Context, stmt *planner.Statement, sink ResultSink) error {
+	dir, toSource, err := s.eng.cat.TableLocation(stmt.Table, s.sess.DefaultSchema)
+	if err != nil {
+		return err
+	}
+	if toSource {
+		x, err := exec.Run(ctx, stmt.Plan, exec.Options{Alloc: s.eng.alloc, Parallelism: s.eng.cfg.Parallelism, MemoryLimit: s.eng.cfg.MemoryLimit})
+		if err != nil {
+			return err
+		}
+		defer x.Close()
+		rows, err := exec.WriteParquet(ctx, x, dir)
+		if err != nil {
+			return err
+		}
+		return sink.End(tagOr(stmt.Tag, "CREATE TABLE AS"), rows)
+	}
+	if err := s.eng.cat.CreateMemTable(stmt.Table, stmt.Plan.Schema(), false); err != nil {
+		return err
+	}
+	ds, err := s.eng.cat.Lookup(ctx, stmt.Table, s.sess.DefaultSchema)
+	if err != nil {
+		return err
+	}
+	rows, _, err := s.eng.run(ctx, stmt.Plan, ds.Memory.Append)
+	if err != nil {
+		s.eng.cat.DropTable(stmt.Table, true)
+		return err
+	}
+	return sink.End(tagOr(stmt.Tag, "CREATE TABLE AS"), rows)
 }

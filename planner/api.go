@@ -34,6 +34,7 @@ const (
 	StmtSet                                  // SET / USE: Session already updated by Plan
 	StmtNoop                                 // accepted and ignored (BEGIN, COMMIT, …)
 	StmtCreateView                           // store View
+	StmtCreateTableAs                        // write Plan's rows as new table Table
 	StmtDropView                             // drop view Table
 )
 

@@ -235,7 +235,12 @@ func (p *Planner) planNode(b *binder, st *Statement, sess *Session, ps *Parsed) 
 		return st, p.planQuery(b, st, q)
 	case *ast.CreateTableStmt:
 		if n.Select != nil {
-			return nil, sqlerr.New(sqlerr.FeatureNotSupported, "CREATE TABLE AS SELECT is not supported yet")
+			st.Kind, st.Tag, st.Table = StmtCreateTableAs, "CREATE TABLE AS", tableName(n.Table)
+			q, ok := n.Select.(ast.ResultSetNode)
+			if !ok {
+				return nil, sqlerr.New(sqlerr.SyntaxError, "CREATE TABLE AS needs a query")
+			}
+			return st, p.planQuery(b, st, q)
 		}
 		st.Kind, st.Tag, st.IfNotExists = StmtCreateTable, "CREATE TABLE", n.IfNotExists
 		st.Table = tableName(n.Table)
