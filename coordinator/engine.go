@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -47,7 +48,9 @@ type Config struct {
 	// DefaultSchema is the default schema of new sessions that do not name
 	// one.
 	DefaultSchema string
-	// MemoryLimit bounds each query's memory in bytes (0: no limit).
+	// MemoryLimit bounds each query's memory in bytes (0: half of the
+	// machine's memory, so that a runaway query fails with 53200 instead of
+	// taking the process down; negative: no limit).
 	MemoryLimit int64
 	// Parallelism is the number of instances per scan fragment (0:
 	// GOMAXPROCS).
@@ -88,6 +91,12 @@ func Open(cfg Config) (*Engine, error) {
 	}
 	if cfg.Alloc == nil {
 		cfg.Alloc = memory.DefaultAllocator
+	}
+	switch {
+	case cfg.MemoryLimit == 0:
+		cfg.MemoryLimit = defaultMemoryLimit()
+	case cfg.MemoryLimit < 0:
+		cfg.MemoryLimit = 0
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("data dir: %w", err)
@@ -396,4 +405,25 @@ func (s *Session) createTableAs(ctx context.Context, stmt *planner.Statement, si
 		return err
 	}
 	return sink.End(tagOr(stmt.Tag, "CREATE TABLE AS"), rows)
+}
+
+// defaultMemoryLimit is half of the machine's memory (MemTotal of
+// /proc/meminfo), or 4 GiB where that cannot be read.
+func defaultMemoryLimit() int64 {
+	const fallback = 4 << 30
+	data, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return fallback
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 2 && f[0] == "MemTotal:" {
+			kb, err := strconv.ParseInt(f[1], 10, 64)
+			if err != nil || kb <= 0 {
+				return fallback
+			}
+			return kb * 1024 / 2
+		}
+	}
+	return fallback
 }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/quarrydb/quarry/catalog/sqlerr"
@@ -125,5 +126,47 @@ func TestCancelled(t *testing.T) {
 	cancel()
 	_, err := query(ctx, sess, "SELECT count(*) FROM lineitem")
 	wantCode(t, err, sqlerr.QueryCanceled)
+	mustQuery(t, sess, "SELECT 1")
+}
+
+// TestMemoryLimit: a query over its limit fails with 53200 and the
+// session keeps working.
+func TestMemoryLimit(t *testing.T) {
+	eng, err := Open(Config{DataDir: t.TempDir(), MemoryLimit: 1 << 20,
+		Sources: []SourceSpec{{Name: "tpch", Path: abs(t, sampleTPCH)}}, DefaultSchema: "tpch"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	sess := eng.NewSession("tpch")
+	_, err = query(t.Context(), sess, "SELECT l_comment FROM lineitem ORDER BY l_comment")
+	wantCode(t, err, sqlerr.OutOfMemory)
+	mustQuery(t, sess, "SELECT count(*) FROM nation")
+}
+
+// TestCancelRunning: cancelling a long query stops it within a second and
+// the session keeps working.
+func TestCancelRunning(t *testing.T) {
+	eng := newEngine(t, "tpch", SourceSpec{Name: "tpch", Path: abs(t, sampleTPCH)})
+	sess := eng.NewSession("tpch")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		// A cross join of 60k × 60k rows: minutes of work.
+		_, err := query(ctx, sess, "SELECT count(*) FROM lineitem a, lineitem b WHERE a.l_quantity + b.l_quantity > 1000")
+		done <- err
+	}()
+	time.Sleep(300 * time.Millisecond)
+	start := time.Now()
+	cancel()
+	select {
+	case err := <-done:
+		wantCode(t, err, sqlerr.QueryCanceled)
+		if d := time.Since(start); d > time.Second {
+			t.Errorf("query stopped %v after cancel, want < 1s", d)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("query did not stop within 5s of cancel")
+	}
 	mustQuery(t, sess, "SELECT 1")
 }
