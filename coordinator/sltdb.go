@@ -2,6 +2,7 @@ package coordinator
 
 import (
 	"context"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -90,9 +91,11 @@ func GoValue(arr arrow.Array, i int) any {
 	case *array.Decimal128:
 		return slt.Numeric(physical.FormatDecimal(a.Value(i), a.DataType().(*arrow.Decimal128Type).Scale))
 	case *array.String:
-		return a.Value(i)
+		// Value is a view of the batch's buffer, which is reused once the
+		// batch is released: copy it.
+		return strings.Clone(a.Value(i))
 	case *array.LargeString:
-		return a.Value(i)
+		return strings.Clone(a.Value(i))
 	case *array.Date32:
 		return a.Value(i).FormattedString()
 	case *array.Timestamp:
