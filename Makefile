@@ -4,9 +4,13 @@ BIN       := bin/quarry
 SHARED    ?= ../shared
 TEST_TIMEOUT ?= 45m
 BENCH_SF  ?= 1
-BENCH_DIR ?= bench-data/sf$(BENCH_SF)
+SF        ?= $(BENCH_SF)
+BENCH_DIR ?= bench-data/sf$(SF)
+THREADS   ?= 2
+RUNS      ?= 3
+BENCH_FLAGS ?=
 
-.PHONY: all build run test vet bench clean
+.PHONY: all build run test vet bench bench-micro bench-data clean
 
 all: build
 
@@ -24,16 +28,28 @@ vet:
 test: vet
 	$(GO) test -timeout $(TEST_TIMEOUT) ./...
 
-# Micro-benchmarks of the executor, then TPC-H Q1 and Q6 at scale $(BENCH_SF)
-# with per-statement timing (the data is generated into $(BENCH_DIR) once).
-bench: build
-	$(GO) test -run '^$$' -bench . -benchmem ./exec/...
+# TPC-H Q1-Q22 at scale $(SF) on embedded Quarry and on DuckDB over the same
+# Parquet files: agreement check, median times, ratios, geomean, peak RSS.
+# The harness is its own module (bench/, cgo for DuckDB) so this one stays
+# cgo-free. BENCH_DIR=/tmp/sf1 reuses data; BENCH_FLAGS="--json out.json".
+bench: bench-data
+	cd bench && CGO_ENABLED=1 $(GO) build -mod=mod -o ../bin/quarry-bench .
+	bin/quarry-bench --data $(abspath $(BENCH_DIR)) --queries-dir $(abspath $(SHARED))/tpch/queries \
+		--threads $(THREADS) --runs $(RUNS) $(BENCH_FLAGS)
+
+# TPC-H data at scale $(SF) in $(BENCH_DIR), generated once.
+bench-data: build
 	@if [ ! -f $(BENCH_DIR)/lineitem.parquet ]; then \
-		echo "generating TPC-H scale $(BENCH_SF) into $(BENCH_DIR)"; \
-		$(BIN) tpch --sf $(BENCH_SF) --out $(BENCH_DIR); \
+		echo "generating TPC-H scale $(SF) into $(BENCH_DIR)"; \
+		$(BIN) tpch --sf $(SF) --out $(BENCH_DIR); \
 	fi
+
+# Micro-benchmarks of the executor, then TPC-H Q1 and Q6 at scale $(SF)
+# with per-statement timing.
+bench-micro: bench-data
+	$(GO) test -run '^$$' -bench . -benchmem ./exec/...
 	@for q in 01 06; do \
-		echo "== TPC-H Q$$q (sf $(BENCH_SF))"; \
+		echo "== TPC-H Q$$q (sf $(SF))"; \
 		$(BIN) sql --data-dir bench-data/catalog --source tpch=$(BENCH_DIR) --schema tpch \
 			--timing --format psv -f $(SHARED)/tpch/queries/q$$q.sql > /dev/null || exit 1; \
 	done

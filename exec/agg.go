@@ -156,15 +156,30 @@ func (a *hashAggOp) Next(ctx context.Context) (arrow.Record, error) {
 }
 
 func (a *hashAggOp) build(ctx context.Context) error {
+	src, _ := a.in.(selSource)
+	if a.n.Mode == physical.AggFinal {
+		src = nil
+	}
 	for {
-		b, err := a.in.Next(ctx)
+		var b arrow.Record
+		var sel []int32
+		var err error
+		if src != nil {
+			b, sel, err = src.NextSel(ctx)
+		} else {
+			b, err = a.in.Next(ctx)
+		}
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
 			return err
 		}
-		err = a.consume(b)
+		if sel != nil {
+			err = a.consumeSel(b, sel)
+		} else {
+			err = a.consume(b)
+		}
 		b.Release()
 		if err != nil {
 			return err
@@ -250,6 +265,70 @@ func (a *hashAggOp) consume(b arrow.Record) error {
 		}
 		err := agg.update(gids, args)
 		releaseAll(args)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// consumeSel folds rows sel of b (in a raw mode). Keys and arguments are
+// computed on all rows of b; should one fail, the error may come from a
+// row that is not kept, so the kept rows are copied out and consumed
+// again by consume, which reports the error only if a kept row has it.
+func (a *hashAggOp) consumeSel(b arrow.Record, sel []int32) error {
+	keys := make([]arrow.Array, len(a.n.GroupBy))
+	defer releaseAll(keys)
+	args := make([]arrow.Array, len(a.aggs))
+	defer releaseAll(args)
+	var err error
+	for i, e := range a.n.GroupBy {
+		if keys[i], err = eval(a.mem, e, b); err != nil {
+			break
+		}
+	}
+	for i := range a.aggs {
+		if err != nil {
+			break
+		}
+		if arg := a.n.Aggs[i].Arg; arg != nil {
+			args[i], err = eval(a.mem, arg, b)
+		}
+	}
+	if err != nil {
+		kept, err := gatherRecord(a.mem, b, sel)
+		if err != nil {
+			return err
+		}
+		defer kept.Release()
+		return a.consume(kept)
+	}
+	gids, err := a.table.assignSel(a.mem, keys, sel)
+	if err != nil {
+		return err
+	}
+	ng := a.table.n
+	for i, agg := range a.aggs {
+		agg.grow(ng)
+		var in []arrow.Array
+		if args[i] != nil {
+			in = args[i : i+1]
+		}
+		if su, ok := agg.(selUpdater); ok {
+			done, err := su.updateSel(gids, sel, in)
+			if err != nil {
+				return err
+			}
+			if done {
+				continue
+			}
+		}
+		g, err := gatherArrays(a.mem, in, sel)
+		if err != nil {
+			return err
+		}
+		err = agg.update(gids, g)
+		releaseAll(g)
 		if err != nil {
 			return err
 		}

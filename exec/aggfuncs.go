@@ -25,6 +25,18 @@ type aggregator interface {
 	result(mem memory.Allocator, n int, types []arrow.DataType) ([]arrow.Array, error)
 }
 
+// selUpdater is an aggregator that can fold rows sel[j] of args into
+// groups gids[j] in place, without the rows being gathered first. It
+// reports false, having done nothing, for input it has no such loop for.
+type selUpdater interface {
+	updateSel(gids []uint32, sel []int32, args []arrow.Array) (bool, error)
+}
+
+// selAdder is a summer with an in-place loop (see selUpdater).
+type selAdder interface {
+	addSel(gids []uint32, sel []int32, arr arrow.Array) (bool, error)
+}
+
 func growTo[T any](s []T, n int) []T {
 	if len(s) >= n {
 		return s
@@ -84,6 +96,26 @@ func (c *countAgg) update(gids []uint32, args []arrow.Array) error {
 		}
 	}
 	return nil
+}
+
+func (c *countAgg) updateSel(gids []uint32, sel []int32, args []arrow.Array) (bool, error) {
+	if c.merge {
+		return false, nil
+	}
+	counts := c.counts
+	if c.star || args[0].NullN() == 0 {
+		for _, g := range gids {
+			counts[g]++
+		}
+		return true, nil
+	}
+	a := args[0]
+	for j, g := range gids {
+		if a.IsValid(int(sel[j])) {
+			counts[g]++
+		}
+	}
+	return true, nil
 }
 
 func (c *countAgg) result(mem memory.Allocator, n int, types []arrow.DataType) ([]arrow.Array, error) {
@@ -260,6 +292,33 @@ func (s *decSum) add(gids []uint32, arr arrow.Array) error {
 	return nil
 }
 
+func (s *decSum) addSel(gids []uint32, sel []int32, arr arrow.Array) (bool, error) {
+	a, ok := arr.(*array.Decimal128)
+	if !ok || a.DataType().(*arrow.Decimal128Type).Scale != s.scale {
+		return false, nil // add reports the error
+	}
+	vals := a.Values()
+	sums, has := s.sums, s.has
+	nulls := a.NullN() > 0
+	var ovf int64 // negative once an addition wrapped around 128 bits
+	for j, g := range gids {
+		i := sel[j]
+		if nulls && a.IsNull(int(i)) {
+			continue
+		}
+		x, y := sums[g], vals[i]
+		lo, c := bits.Add64(x.LowBits(), y.LowBits(), 0)
+		hi := x.HighBits() + y.HighBits() + int64(c)
+		ovf |= (x.HighBits() ^ hi) & (y.HighBits() ^ hi)
+		sums[g] = decimal128.New(hi, lo)
+		has[g] = true
+	}
+	if ovf < 0 {
+		return true, sqlerr.New(sqlerr.NumericOutOfRange, "numeric field overflow in sum")
+	}
+	return true, nil
+}
+
 func (s *decSum) array(mem memory.Allocator, n int, dt arrow.DataType) (arrow.Array, error) {
 	s.grow(n)
 	prec := int32(38)
@@ -278,6 +337,13 @@ type sumAgg struct{ s summer }
 
 func (a *sumAgg) grow(n int)                                     { a.s.grow(n) }
 func (a *sumAgg) update(gids []uint32, args []arrow.Array) error { return a.s.add(gids, args[0]) }
+func (a *sumAgg) updateSel(gids []uint32, sel []int32, args []arrow.Array) (bool, error) {
+	if sa, ok := a.s.(selAdder); ok {
+		return sa.addSel(gids, sel, args[0])
+	}
+	return false, nil
+}
+
 func (a *sumAgg) result(mem memory.Allocator, n int, types []arrow.DataType) ([]arrow.Array, error) {
 	arr, err := a.s.array(mem, n, types[0])
 	if err != nil {
@@ -323,6 +389,25 @@ func (a *avgAgg) update(gids []uint32, args []arrow.Array) error {
 		}
 	}
 	return nil
+}
+
+func (a *avgAgg) updateSel(gids []uint32, sel []int32, args []arrow.Array) (bool, error) {
+	sa, ok := a.s.(selAdder)
+	if !ok || a.merge {
+		return false, nil
+	}
+	if done, err := sa.addSel(gids, sel, args[0]); !done || err != nil {
+		return done, err
+	}
+	counts := a.counts
+	arg := args[0]
+	nulls := arg.NullN() > 0
+	for j, g := range gids {
+		if !nulls || arg.IsValid(int(sel[j])) {
+			counts[g]++
+		}
+	}
+	return true, nil
 }
 
 func (a *avgAgg) result(mem memory.Allocator, n int, types []arrow.DataType) ([]arrow.Array, error) {

@@ -118,6 +118,9 @@ func takeColumn(mem memory.Allocator, arr arrow.Array, sel []int32) arrow.Array 
 			vals = takeFixed[uint64](mem, d, sel)
 		case 16:
 			vals = takeFixed[decimal128.Num](mem, d, sel)
+			if m, ok := kernels.DecBound(arr); ok {
+				kernels.SetDecBound(vals, m) // a subset keeps the bound
+			}
 		default:
 			return nil
 		}

@@ -97,6 +97,46 @@ func (t *groupTable) assign(keys []arrow.Array, n int) ([]uint32, error) {
 	return gids, t.assignGeneric(keys, gids)
 }
 
+// assignSel is assign for rows sel of keys: gids[j] is the group of row
+// sel[j]. Keys of more than one column or of a type without a typed path
+// go through the generic encoding, which reads the rows in place.
+func (t *groupTable) assignSel(mem memory.Allocator, keys []arrow.Array, sel []int32) ([]uint32, error) {
+	n := len(sel)
+	if cap(t.gids) < n {
+		t.gids = make([]uint32, n)
+	}
+	gids := t.gids[:n]
+	for c, k := range keys {
+		if !arrow.TypeEqual(k.DataType(), t.types[c]) {
+			return nil, sqlerr.New(sqlerr.InternalError, "group key %d is %s, expected %s", c, k.DataType(), t.types[c])
+		}
+	}
+	if len(keys) == 0 {
+		if t.n == 0 {
+			t.n = 1
+		}
+		clear(gids)
+		return gids, nil
+	}
+	if len(keys) == 1 {
+		switch keys[0].(type) {
+		case *array.Int32, *array.Date32, *array.Int64, *array.Timestamp, *array.String:
+			// assign's typed maps: the same key must find the same group
+			// whichever way its batch comes.
+			g, err := gatherArrays(mem, keys, sel)
+			if err != nil {
+				return nil, err
+			}
+			defer releaseAll(g)
+			return t.assign(g, n)
+		}
+	}
+	if _, err := t.assignGenericSel(keys, gids, sel); err != nil {
+		return nil, err
+	}
+	return gids, nil
+}
+
 func (t *groupTable) nullGroup(keys []arrow.Array, i int) (uint32, error) {
 	if t.nullID < 0 {
 		id, err := t.newGroup(keys, i)
@@ -166,6 +206,13 @@ func (t *groupTable) assignStrings(keys []arrow.Array, a *array.String, gids []u
 }
 
 func (t *groupTable) assignGeneric(keys []arrow.Array, gids []uint32) error {
+	_, err := t.assignGenericSel(keys, gids, nil)
+	return err
+}
+
+// assignGenericSel assigns the groups of rows sel of keys (all rows when
+// sel is nil) through the byte encoding of the keys.
+func (t *groupTable) assignGenericSel(keys []arrow.Array, gids []uint32, sel []int32) (bool, error) {
 	if t.gen == nil {
 		t.gen = make(map[string]uint32)
 	}
@@ -173,7 +220,7 @@ func (t *groupTable) assignGeneric(keys []arrow.Array, gids []uint32) error {
 	for c, k := range keys {
 		e, err := makeKeyEncoder(k)
 		if err != nil {
-			return err
+			return false, err
 		}
 		encs[c] = e
 	}
@@ -193,17 +240,21 @@ func (t *groupTable) assignGeneric(keys []arrow.Array, gids []uint32) error {
 		}
 		return id, nil
 	}
-	if ok, err := t.assignTiny(keys, gids, lookup); ok || err != nil {
-		return err
+	if ok, err := t.assignTiny(keys, gids, sel, lookup); ok || err != nil {
+		return true, err
 	}
-	for i := range gids {
+	for j := range gids {
+		i := j
+		if sel != nil {
+			i = int(sel[j])
+		}
 		id, err := lookup(i)
 		if err != nil {
-			return err
+			return true, err
 		}
-		gids[i] = id
+		gids[j] = id
 	}
-	return nil
+	return true, nil
 }
 
 // tinyCodes is the number of codes of a string key of at most one byte:
@@ -215,7 +266,7 @@ const tinyCodes = 258
 // like TPC-H's l_returnflag) through a direct-mapped table in front of
 // lookup, which it calls once per distinct key. It reports false, having
 // done nothing, for other batches.
-func (t *groupTable) assignTiny(keys []arrow.Array, gids []uint32, lookup func(i int) (uint32, error)) (bool, error) {
+func (t *groupTable) assignTiny(keys []arrow.Array, gids []uint32, sel []int32, lookup func(i int) (uint32, error)) (bool, error) {
 	if len(keys) > 2 {
 		return false, nil
 	}
@@ -267,7 +318,11 @@ func (t *groupTable) assignTiny(keys []arrow.Array, gids []uint32, lookup func(i
 		return 2 + int(c.data[s-c.offs[0]])
 	}
 	c0, c1 := &cols[0], &cols[1]
-	for i := range gids {
+	for j := range gids {
+		i := j
+		if sel != nil {
+			i = int(sel[j])
+		}
 		k := code(c0, i)*tinyCodes + code(c1, i)
 		if len(keys) == 1 {
 			k = code(c0, i)
@@ -281,7 +336,7 @@ func (t *groupTable) assignTiny(keys []arrow.Array, gids []uint32, lookup func(i
 			g = int32(id)
 			t.tiny[k] = g
 		}
-		gids[i] = uint32(g)
+		gids[j] = uint32(g)
 	}
 	return true, nil
 }

@@ -132,6 +132,17 @@ func build(n physical.Node, env *Env, parent *statsOp) (Operator, error) {
 			return nil, err
 		}
 		op = &limitOp{in: in, skip: n.Offset, left: n.N}
+	case *physical.Window:
+		in, err := child(n.Input)
+		if err != nil {
+			return nil, err
+		}
+		w, err := newWindowOp(n, in, mem)
+		if err != nil {
+			in.Close()
+			return nil, err
+		}
+		op = w
 	case *physical.HashJoin, *physical.EnforceSingleRow, *physical.UnionAll:
 		o, err := buildJoinNode(n, child, mem)
 		if err != nil {
@@ -174,6 +185,33 @@ func (s *statsOp) Next(ctx context.Context) (arrow.Record, error) {
 		s.c.Batches.Add(1)
 	}
 	return b, err
+}
+
+// NextSel passes a selection through from an input that hands them out
+// (see selSource), counting the kept rows.
+func (s *statsOp) NextSel(ctx context.Context) (arrow.Record, []int32, error) {
+	src, ok := s.in.(selSource)
+	if !ok {
+		b, err := s.Next(ctx)
+		return b, nil, err
+	}
+	start := time.Now()
+	before := s.childTime
+	b, sel, err := src.NextSel(ctx)
+	d := time.Since(start).Nanoseconds()
+	s.c.Nanos.Add(d - (s.childTime - before))
+	if s.parent != nil {
+		s.parent.childTime += d
+	}
+	if b != nil {
+		n := b.NumRows()
+		if sel != nil {
+			n = int64(len(sel))
+		}
+		s.c.Rows.Add(n)
+		s.c.Batches.Add(1)
+	}
+	return b, sel, err
 }
 
 // computeCtx carries the allocator to arrow's compute functions.

@@ -13,6 +13,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/apache/arrow-go/v18/arrow/compute"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
@@ -78,6 +79,9 @@ type scanOp struct {
 	rowsLeft int64 // when no leaf column is read
 	done     bool
 	sel      selection
+	// rawDec holds the decimal type of each leaf column the reader
+	// returns as integers (see readIntDecimalsRaw).
+	rawDec map[int]*arrow.Decimal128Type
 }
 
 func newScanOp(n *physical.ParquetScan, q *SplitQueue, mem memory.Allocator) *scanOp {
@@ -173,7 +177,41 @@ func (s *scanOp) openFile(fi int) error {
 		return s.corrupt(err)
 	}
 	s.pf, s.fr = pf, fr
+	s.readIntDecimalsRaw()
 	return nil
+}
+
+// readIntDecimalsRaw makes the reader return the leaf columns holding
+// decimals as INT32 or INT64 as plain integers, which it hands over
+// without a copy: widenDecimals then converts them in one pass that also
+// finds their largest magnitude, where pqarrow would widen them into a
+// fresh Go slice it must clear first.
+func (s *scanOp) readIntDecimalsRaw() {
+	s.rawDec = map[int]*arrow.Decimal128Type{}
+	schema := s.pf.MetaData().Schema
+	for i := range s.fr.Manifest.Fields {
+		sf := &s.fr.Manifest.Fields[i]
+		if !sf.IsLeaf() || len(sf.Children) > 0 || sf.Field == nil || sf.ColIndex >= schema.NumColumns() {
+			continue
+		}
+		dt, ok := sf.Field.Type.(*arrow.Decimal128Type)
+		if !ok {
+			continue
+		}
+		var raw arrow.DataType
+		switch schema.Column(sf.ColIndex).PhysicalType() {
+		case parquet.Types.Int32:
+			raw = arrow.PrimitiveTypes.Int32
+		case parquet.Types.Int64:
+			raw = arrow.PrimitiveTypes.Int64
+		default:
+			continue
+		}
+		f := *sf.Field
+		f.Type = raw
+		sf.Field = &f
+		s.rawDec[sf.ColIndex] = dt
+	}
 }
 
 func (s *scanOp) openSplit(ctx context.Context, sp split) error {
@@ -208,35 +246,46 @@ func (s *scanOp) openSplit(ctx context.Context, sp split) error {
 	return nil
 }
 
-func (s *scanOp) Next(ctx context.Context) (out arrow.Record, err error) {
+func (s *scanOp) Next(ctx context.Context) (arrow.Record, error) {
+	out, _, err := s.next(ctx, false)
+	return out, err
+}
+
+// NextSel is Next that may leave the batch unfiltered when its filter
+// keeps most rows, returning the kept rows as sel (see selSource).
+func (s *scanOp) NextSel(ctx context.Context) (arrow.Record, []int32, error) {
+	return s.next(ctx, s.n.Limit < 0)
+}
+
+func (s *scanOp) next(ctx context.Context, allowSel bool) (out arrow.Record, outSel []int32, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			if _, ok := r.(*oomPanic); ok {
 				panic(r)
 			}
 			// The Parquet decoders panic on some malformed input.
-			out, err = nil, sqlerr.New(sqlerr.DataCorrupted, "could not read Parquet file %q: %v", s.path(), r)
+			out, outSel, err = nil, nil, sqlerr.New(sqlerr.DataCorrupted, "could not read Parquet file %q: %v", s.path(), r)
 		}
 	}()
 	for {
 		if s.done {
-			return nil, io.EOF
+			return nil, nil, io.EOF
 		}
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if s.q.limitReached() {
 			s.done = true
-			return nil, io.EOF
+			return nil, nil, io.EOF
 		}
 		if !s.active {
 			sp, ok := s.q.take()
 			if !ok {
 				s.done = true
-				return nil, io.EOF
+				return nil, nil, io.EOF
 			}
 			if err := s.openSplit(ctx, sp); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
 		var raw arrow.Record
@@ -253,7 +302,7 @@ func (s *scanOp) Next(ctx context.Context) (out arrow.Record, err error) {
 				err := s.rr.Err()
 				s.closeSplit()
 				if err != nil {
-					return nil, s.corrupt(err)
+					return nil, nil, s.corrupt(err)
 				}
 				continue
 			}
@@ -265,16 +314,19 @@ func (s *scanOp) Next(ctx context.Context) (out arrow.Record, err error) {
 		}
 		rec, err := s.assemble(raw, n)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if s.n.Filter != nil {
-			f, err := filterRecord(s.cctx, s.mem, s.n.Filter, rec, &s.sel)
+			f, sel, err := filterRecordSel(s.cctx, s.mem, s.n.Filter, rec, &s.sel, allowSel)
 			rec.Release()
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			if f == nil {
 				continue
+			}
+			if sel != nil {
+				return f, sel, nil
 			}
 			rec = f
 		}
@@ -285,7 +337,7 @@ func (s *scanOp) Next(ctx context.Context) (out arrow.Record, err error) {
 			if start >= s.n.Limit {
 				rec.Release()
 				s.done = true
-				return nil, io.EOF
+				return nil, nil, io.EOF
 			}
 			if end > s.n.Limit {
 				cut := rec.NewSlice(0, s.n.Limit-start)
@@ -293,7 +345,7 @@ func (s *scanOp) Next(ctx context.Context) (out arrow.Record, err error) {
 				rec = cut
 			}
 		}
-		return rec, nil
+		return rec, nil, nil
 	}
 }
 
@@ -310,6 +362,12 @@ func (s *scanOp) assemble(raw arrow.Record, n int64) (arrow.Record, error) {
 				err = sqlerr.New(sqlerr.InternalError, "scan of %s: file %q has no partition value %d", s.n.Table, s.path(), c.Partition)
 			} else {
 				a, err = constArray(s.mem, pv[c.Partition], c.T, int(n))
+			}
+		} else if dt, ok := s.rawDec[s.leaves[s.pos[j]]]; ok {
+			var w arrow.Array
+			if w, err = widenDecimals(s.mem, raw.Column(s.pos[j]), dt); err == nil {
+				a, err = s.conform(w, c.T)
+				w.Release()
 			}
 		} else {
 			a, err = s.conform(raw.Column(s.pos[j]), c.T)
@@ -485,4 +543,47 @@ func decodeStringDictionary(mem memory.Allocator, d *array.Dictionary, t arrow.D
 	dbuf.Release()
 	defer nd.Release()
 	return array.MakeFromData(nd)
+}
+
+// widenDecimals converts the INT32 or INT64 unscaled values of arr into
+// decimals of type t, and records the largest magnitude among all slots
+// (see kernels.DecBound).
+func widenDecimals(mem memory.Allocator, arr arrow.Array, t *arrow.Decimal128Type) (arrow.Array, error) {
+	d := arr.Data()
+	off, n := d.Offset(), d.Len()
+	buf := kernels.NewBuffer(mem, (off+n)*16)
+	var out []decimal128.Num
+	if off+n > 0 {
+		out = unsafe.Slice((*decimal128.Num)(unsafe.Pointer(unsafe.SliceData(buf.Bytes()))), off+n)
+	}
+	clear(out[:off])
+	var m uint64
+	switch a := arr.(type) {
+	case *array.Int64:
+		m = widenInts(a.Int64Values(), out[off:])
+	case *array.Int32:
+		m = widenInts(a.Int32Values(), out[off:])
+	default:
+		buf.Release()
+		return nil, sqlerr.New(sqlerr.InternalError, "decimal column read as %s", arr.DataType())
+	}
+	kernels.SetDecBound(buf, m)
+	nd := array.NewData(t, n, []*memory.Buffer{d.Buffers()[0], buf}, nil, d.NullN(), off)
+	buf.Release()
+	defer nd.Release()
+	return array.MakeFromData(nd), nil
+}
+
+// widenInts writes vals as decimals into out and returns their largest
+// magnitude (2^63 for math.MinInt64).
+func widenInts[T int32 | int64](vals []T, out []decimal128.Num) uint64 {
+	out = out[:len(vals)]
+	var m uint64
+	for i, v := range vals {
+		x := int64(v)
+		sign := x >> 63
+		out[i] = decimal128.New(sign, uint64(x))
+		m = max(m, uint64((x^sign)-sign))
+	}
+	return m
 }

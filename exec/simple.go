@@ -93,23 +93,47 @@ func (f *filterOp) Next(ctx context.Context) (arrow.Record, error) {
 // all are kept), or nil when none is. It does not release b. sel is the
 // caller's scratch.
 func filterRecord(cctx context.Context, mem memory.Allocator, pred physical.Expr, b arrow.Record, sel *selection) (arrow.Record, error) {
+	out, _, err := filterRecordSel(cctx, mem, pred, b, sel, false)
+	return out, err
+}
+
+// selSource is an operator that can hand out a batch with the rows it
+// keeps as positions sel (nil: all of them), instead of copying those rows
+// into a new batch. sel is valid until the next call.
+type selSource interface {
+	NextSel(ctx context.Context) (b arrow.Record, sel []int32, err error)
+}
+
+// minSelKept is the fraction of rows a filter must keep for it to hand
+// out a selection rather than copy them: below it the work done by
+// consumers on dropped rows outweighs the copy.
+const minSelKept = 0.5
+
+// filterRecordSel is filterRecord that, when allowSel is set and the
+// predicate keeps at least minSelKept of the rows, returns b itself
+// (retained) with the kept rows as sel, which aliases the caller's scratch.
+func filterRecordSel(cctx context.Context, mem memory.Allocator, pred physical.Expr, b arrow.Record, sel *selection, allowSel bool) (arrow.Record, []int32, error) {
 	m, err := eval(mem, pred, b)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer m.Release()
 	mask, ok := m.(*array.Boolean)
 	if !ok {
-		return nil, sqlerr.New(sqlerr.DatatypeMismatch, "filter predicate %s is %s, not boolean", pred, m.DataType())
+		return nil, nil, sqlerr.New(sqlerr.DatatypeMismatch, "filter predicate %s is %s, not boolean", pred, m.DataType())
 	}
-	switch kept := sel.fromMask(mask); kept {
-	case 0:
-		return nil, nil
-	case mask.Len():
+	switch kept := sel.fromMask(mask); {
+	case kept == 0:
+		return nil, nil, nil
+	case kept == mask.Len():
 		b.Retain()
-		return b, nil
+		return b, nil, nil
+	case allowSel && float64(kept) >= minSelKept*float64(mask.Len()):
+		b.Retain()
+		return b, sel.idx, nil
 	}
-	return filterColumns(cctx, mem, b, sel.idx, mask)
+	out, err := filterColumns(cctx, mem, b, sel.idx, mask)
+	return out, nil, err
 }
 
 // projectOp computes one output column per expression.
@@ -129,6 +153,38 @@ func (p *projectOp) Next(ctx context.Context) (arrow.Record, error) {
 		return nil, err
 	}
 	defer b.Release()
+	return p.project(b)
+}
+
+// NextSel passes its input's selection through: the expressions are
+// computed on every row of the batch, dropped ones included. Should that
+// fail, the error may come from a dropped row, so the kept rows are
+// copied out and computed again, and the result carries no selection.
+func (p *projectOp) NextSel(ctx context.Context) (arrow.Record, []int32, error) {
+	src, ok := p.in.(selSource)
+	if !ok {
+		b, err := p.Next(ctx)
+		return b, nil, err
+	}
+	b, sel, err := src.NextSel(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer b.Release()
+	out, err := p.project(b)
+	if err == nil || sel == nil {
+		return out, sel, err
+	}
+	kept, err := gatherRecord(p.mem, b, sel)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer kept.Release()
+	out, err = p.project(kept)
+	return out, nil, err
+}
+
+func (p *projectOp) project(b arrow.Record) (arrow.Record, error) {
 	cols := make([]arrow.Array, len(p.exprs))
 	for i, e := range p.exprs {
 		c, err := eval(p.mem, e, b)
@@ -140,6 +196,46 @@ func (p *projectOp) Next(ctx context.Context) (arrow.Record, error) {
 	}
 	out := array.NewRecordBatch(p.schema, cols, b.NumRows())
 	releaseAll(cols)
+	return out, nil
+}
+
+// gatherRecord returns rows sel of b as a new batch.
+func gatherRecord(mem memory.Allocator, b arrow.Record, sel []int32) (arrow.Record, error) {
+	cols, err := gatherArrays(mem, b.Columns(), sel)
+	if err != nil {
+		return nil, err
+	}
+	out := array.NewRecordBatch(b.Schema(), cols, int64(len(sel)))
+	releaseAll(cols)
+	return out, nil
+}
+
+// gatherArrays returns rows sel of each array.
+func gatherArrays(mem memory.Allocator, arrs []arrow.Array, sel []int32) ([]arrow.Array, error) {
+	out := make([]arrow.Array, len(arrs))
+	var idx arrow.Array
+	defer func() {
+		if idx != nil {
+			idx.Release()
+		}
+	}()
+	for i, c := range arrs {
+		if c == nil {
+			continue
+		}
+		a := takeColumn(mem, c, sel)
+		if a == nil {
+			if idx == nil {
+				idx = fixedArray(mem, arrow.PrimitiveTypes.Int32, sel, nil)
+			}
+			var err error
+			if a, err = takeArray(mem, c, idx); err != nil {
+				releaseAll(out)
+				return nil, err
+			}
+		}
+		out[i] = a
+	}
 	return out, nil
 }
 

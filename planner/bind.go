@@ -520,16 +520,20 @@ func (b *binder) limitValues(l *ast.Limit) (n, off int64, err error) {
 // FIRST/LAST), else PostgreSQL's default (NULLs sort as larger than any
 // value: last ascending, first descending).
 func nullsFirst(b *binder, oi *ast.ByItem) bool {
-	start := oi.Expr.OriginTextPosition()
-	best, found := -1, false
-	for off := range b.nulls {
-		if off > start && (best < 0 || off < best) {
-			best, found = off, true
+	if pe, ok := oi.Expr.(*ast.PositionExpr); ok && pe.P == nil {
+		// TiDB records no offset for ORDER BY <ordinal>: find the marker
+		// whose item is that number.
+		n := strconv.Itoa(pe.N)
+		for off, first := range b.nulls {
+			rest := b.text[min(off, len(b.text)):]
+			if strings.HasPrefix(rest, n) && (len(rest) == len(n) || rest[len(n)] < '0' || rest[len(n)] > '9') {
+				delete(b.nulls, off)
+				return first
+			}
 		}
+		return oi.Desc
 	}
-	if found {
-		first := b.nulls[best]
-		delete(b.nulls, best)
+	if first, ok := b.nulls[oi.Expr.OriginTextPosition()]; ok {
 		return first
 	}
 	return oi.Desc

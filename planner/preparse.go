@@ -230,7 +230,23 @@ func rewrite(sql string) rewriteResult {
 			if res.nulls == nil {
 				res.nulls = map[int]bool{}
 			}
-			res.nulls[t.pos] = at(k + 1).is("first")
+			// Key the marker by the start of its ORDER BY item: back to
+			// the comma or BY before it at the same depth.
+			depth, j := 0, k-1
+			for ; j >= 0; j-- {
+				x := at(j)
+				if x.text == ")" {
+					depth++
+				} else if x.text == "(" {
+					if depth == 0 {
+						break
+					}
+					depth--
+				} else if depth == 0 && (x.text == "," || x.is("by")) {
+					break
+				}
+			}
+			res.nulls[at(j+1).pos] = at(k + 1).is("first")
 			for j := sig[k]; j <= sig[k+1]; j++ {
 				replace[j] = strings.Repeat(" ", len(toks[j].text))
 			}

@@ -198,6 +198,22 @@ func (b *binder) markSubquery(q ast.ResultSetNode, sc *scope, v Expr, op opcode.
 	}
 	mark := b.newColumn("in", "", physical.Boolean)
 	err = b.addPending(pendingSub{correlated: len(corr) > 0, attach: func(host LNode) (LNode, error) {
+		cmp := cmp
+		if f, ok := cmp.(*Func); ok && isConst(f.Arg[0]) {
+			// A constant probe value (1 IN (…), NULL IN (…)) becomes a
+			// column so that it is a join key, as the null-aware
+			// semantics need.
+			proj := &LProject{Input: host}
+			for _, c := range host.Columns() {
+				proj.Exprs = append(proj.Exprs, &ColRef{ID: c.ID, Name: c.Name, T: c.T})
+				proj.Cols = append(proj.Cols, c)
+			}
+			kc := b.newColumn("in_value", "", f.Arg[0].Type())
+			proj.Exprs = append(proj.Exprs, f.Arg[0])
+			proj.Cols = append(proj.Cols, kc)
+			host = proj
+			cmp = &Func{Fn: f.Fn, Arg: []Expr{&ColRef{ID: kc.ID, Name: kc.Name, T: kc.T}, f.Arg[1]}, T: f.T}
+		}
 		return &LJoin{Left: host, Right: pulled, Type: physical.MarkJoin, Cond: andAll(append([]Expr{cmp}, preds...)),
 			// Null-aware semantics hold over the whole build side, which is
 			// exact for uncorrelated IN only.

@@ -399,7 +399,7 @@ func decArith(ev *evaluator, fn string, a, b datum, t arrow.DataType) (datum, er
 	buf, out := newValues[decimal128.Num](ev.mem, n)
 	var bad []int32
 	zero := false
-	if done, badRow := decArith64(fn, a, b, s1, s2, ts, tp, out); done {
+	if done, badRow, bound := decArith64(fn, a, b, s1, s2, ts, tp, out); done {
 		if badRow >= 0 {
 			if _, ok := firstValidBad(validity, []int32{badRow}); ok {
 				buf.Release()
@@ -411,6 +411,9 @@ func decArith(ev *evaluator, fn string, a, b datum, t arrow.DataType) (datum, er
 			// The bad row is NULL; a later valid row may still be bad:
 			// let the exact loop below decide.
 		} else {
+			if bound >= 0 {
+				SetDecBound(buf, uint64(bound))
+			}
 			return datum{arr: makeArray(t, n, validity, buf), t: t}, nil
 		}
 	}
@@ -507,10 +510,15 @@ func decArith(ev *evaluator, fn string, a, b datum, t arrow.DataType) (datum, er
 
 // decMaxAbs returns the largest magnitude among the valid values of a
 // decimal operand, or ok false when one of them does not fit in 64 bits.
-func decMaxAbs(d datum) (m uint64, ok bool) {
+// all reports that m bounds every slot, NULL ones included: true for a
+// recorded bound (see DecBound), a scalar, or an array without NULLs.
+func decMaxAbs(d datum) (m uint64, ok, all bool) {
 	if d.arr == nil {
 		v := convDec(d.val)
-		return uabs(int64(v.LowBits())), fitsI64(v)
+		return uabs(int64(v.LowBits())), fitsI64(v), true
+	}
+	if m, ok := DecBound(d.arr); ok {
+		return m, true, true
 	}
 	vals := rawValues[decimal128.Num](d.arr)
 	valid, off := validBits(d.arr)
@@ -524,42 +532,43 @@ func decMaxAbs(d datum) (m uint64, ok bool) {
 		wide |= v.HighBits() ^ sign
 		m = max(m, uint64((lo^sign)-sign))
 	}
-	return m, wide == 0
+	return m, wide == 0, valid == nil
 }
 
 // decArith64 computes add, sub and mul of decimals whose values all fit in
 // 64 bits, when the magnitudes bound the results below 2^63: plain int64
 // arithmetic with no per-row overflow test, and a precision test only when
 // the bound allows a result of more than tp digits. It reports whether it
-// computed out, and the first row (NULL or not) over precision, or -1.
-func decArith64(fn string, a, b datum, s1, s2, ts, tp int32, out []decimal128.Num) (bool, int32) {
+// computed out, the first row (NULL or not) over precision, or -1, and a
+// bound on every slot of out (NULL rows included), or -1 when it has none.
+func decArith64(fn string, a, b datum, s1, s2, ts, tp int32, out []decimal128.Num) (bool, int32, int64) {
 	var fa, fb int64 = 1, 1
 	switch fn {
 	case physical.FnMul:
 		if ts != s1+s2 {
-			return false, -1
+			return false, -1, -1
 		}
 	case physical.FnAdd, physical.FnSub:
 		if ts-s1 > 18 || ts-s2 > 18 || ts < s1 || ts < s2 {
-			return false, -1
+			return false, -1, -1
 		}
 		fa, fb = pow10i64[ts-s1], pow10i64[ts-s2]
 	default:
-		return false, -1
+		return false, -1, -1
 	}
-	ma, ok := decMaxAbs(a)
+	ma, ok, alla := decMaxAbs(a)
 	if !ok {
-		return false, -1
+		return false, -1, -1
 	}
-	mb, ok := decMaxAbs(b)
+	mb, ok, allb := decMaxAbs(b)
 	if !ok {
-		return false, -1
+		return false, -1, -1
 	}
 	var bound uint64 // largest result magnitude
 	if fn == physical.FnMul {
 		hi, lo := bits.Mul64(ma, mb)
 		if hi != 0 || lo >= 1<<63 {
-			return false, -1
+			return false, -1, -1
 		}
 		bound = lo
 	} else {
@@ -567,9 +576,13 @@ func decArith64(fn string, a, b datum, s1, s2, ts, tp int32, out []decimal128.Nu
 		h2, l2 := bits.Mul64(mb, uint64(fb))
 		sum, carry := bits.Add64(l1, l2, 0)
 		if h1 != 0 || h2 != 0 || carry != 0 || sum >= 1<<63 {
-			return false, -1
+			return false, -1, -1
 		}
 		bound = sum
+	}
+	outBound := int64(-1)
+	if alla && allb {
+		outBound = int64(bound)
 	}
 	limit := uint64(math.MaxUint64) // results must stay below 10^tp
 	if tp >= 1 && tp <= 18 && bound >= uint64(pow10i64[tp]) {
@@ -598,11 +611,11 @@ func decArith64(fn string, a, b datum, s1, s2, ts, tp int32, out []decimal128.Nu
 		for i, v := range out {
 			r := int64(v.LowBits())
 			if uint64((r^(r>>63))-(r>>63)) >= limit {
-				return true, int32(i)
+				return true, int32(i), -1
 			}
 		}
 	}
-	return true, -1
+	return true, -1, outBound
 }
 
 // decDivMod computes x/y or x%y (x at scale s1, y at s2) at scale ts, the

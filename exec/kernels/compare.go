@@ -284,6 +284,19 @@ func cmpDecimal(op cmpOp, a, b datum, out []byte) {
 	x := rawValues[decimal128.Num](a.arr)
 	y, m := operand(b, convDec)
 	acc := cmpOutcomes[op]
+	if m == 0 && fitsI64(y[0]) {
+		if _, ok := DecBound(a.arr); ok {
+			// Every value fits in 64 bits: compare the low words.
+			w := int64(y[0].LowBits())
+			for i, v := range x {
+				vl := int64(v.LowBits())
+				lt, eq := b2u(vl < w), b2u(vl == w)
+				gt := 1 &^ (lt | eq)
+				out[i>>3] |= (lt&acc | eq&(acc>>1) | gt&(acc>>2)) << (i & 7)
+			}
+			return
+		}
+	}
 	// Branch-free: the outcome's bit of acc is the row's bit.
 	for i, v := range x {
 		w := y[i&m]

@@ -1,0 +1,183 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	_ "github.com/duckdb/duckdb-go/v2" // registers the "duckdb" driver
+	"github.com/quarrydb/quarry/coordinator"
+)
+
+// tpchTables are the eight TPC-H tables, one Parquet file each.
+var tpchTables = []string{"region", "nation", "supplier", "customer", "part", "partsupp", "orders", "lineitem"}
+
+// engine runs one query text and returns all its rows as Go values.
+type engine interface {
+	Name() string
+	Query(ctx context.Context, sql string) ([][]any, error)
+	Close() error
+}
+
+// quarry is the embedded engine, opened the way `quarry sql` opens it.
+type quarry struct {
+	eng *coordinator.Engine
+}
+
+func openQuarry(dataDir, catalogDir string, threads int, memoryLimit int64) (*quarry, error) {
+	eng, err := coordinator.Open(coordinator.Config{
+		DataDir:       catalogDir,
+		Sources:       []coordinator.SourceSpec{{Name: "tpch", Path: dataDir}},
+		DefaultSchema: "tpch",
+		Parallelism:   threads,
+		MemoryLimit:   memoryLimit,
+		// Failed statements are reported in the table; keep the engine's
+		// info logs out of it.
+		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &quarry{eng: eng}, nil
+}
+
+func (q *quarry) Name() string { return "Quarry" }
+
+func (q *quarry) Query(ctx context.Context, text string) ([][]any, error) {
+	c := &collector{}
+	if err := q.eng.NewSession("").Execute(ctx, text, c); err != nil {
+		return nil, err
+	}
+	return c.rows, nil
+}
+
+func (q *quarry) Close() error { return q.eng.Close() }
+
+// collector is a coordinator.ResultSink keeping the rows of the last result
+// set (the TPC-H texts have one statement each).
+type collector struct {
+	cols int
+	rows [][]any
+}
+
+func (c *collector) Begin(s *arrow.Schema) error {
+	c.cols = s.NumFields()
+	c.rows = nil
+	return nil
+}
+
+func (c *collector) Batch(rec arrow.Record) error {
+	n := int(rec.NumRows())
+	start := len(c.rows)
+	for i := 0; i < n; i++ {
+		c.rows = append(c.rows, make([]any, c.cols))
+	}
+	for col := 0; col < c.cols; col++ {
+		arr := rec.Column(col)
+		for i := 0; i < n; i++ {
+			c.rows[start+i][col] = coordinator.GoValue(arr, i)
+		}
+	}
+	return nil
+}
+
+func (c *collector) End(string, int64) error { return nil }
+
+// duck is an in-memory DuckDB with one view per TPC-H table over the same
+// Parquet files Quarry reads (its tpch extension cannot be loaded here, and
+// reading the same files keeps the comparison fair).
+type duck struct {
+	db      *sql.DB
+	conn    *sql.Conn
+	version string
+}
+
+func openDuckDB(ctx context.Context, dataDir string, threads int) (*duck, error) {
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		return nil, err
+	}
+	// One connection: settings and views live on it.
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	d := &duck{db: db, conn: conn}
+	stmts := []string{fmt.Sprintf("SET threads = %d", threads)}
+	for _, t := range tpchTables {
+		path, err := filepath.Abs(filepath.Join(dataDir, t+".parquet"))
+		if err != nil {
+			d.Close()
+			return nil, err
+		}
+		stmts = append(stmts, fmt.Sprintf("CREATE VIEW %s AS SELECT * FROM read_parquet('%s')",
+			t, strings.ReplaceAll(path, "'", "''")))
+	}
+	for _, s := range stmts {
+		if _, err := conn.ExecContext(ctx, s); err != nil {
+			d.Close()
+			return nil, fmt.Errorf("%s: %w", s, err)
+		}
+	}
+	if err := conn.QueryRowContext(ctx, "SELECT version()").Scan(&d.version); err != nil {
+		d.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+func (d *duck) Name() string { return "DuckDB" }
+
+func (d *duck) Query(ctx context.Context, text string) ([][]any, error) {
+	rs, err := d.conn.QueryContext(ctx, text)
+	if err != nil {
+		return nil, err
+	}
+	defer rs.Close()
+	cols, err := rs.Columns()
+	if err != nil {
+		return nil, err
+	}
+	var out [][]any
+	for rs.Next() {
+		row := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range row {
+			ptrs[i] = &row[i]
+		}
+		if err := rs.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		out = append(out, row)
+	}
+	if err := rs.Err(); err != nil {
+		return nil, err
+	}
+	return out, rs.Close()
+}
+
+func (d *duck) Close() error {
+	return errors.Join(d.conn.Close(), d.db.Close())
+}
+
+// checkData tells whether dir holds the eight tables.
+func checkData(dir string) error {
+	var missing []string
+	for _, t := range tpchTables {
+		if _, err := os.Stat(filepath.Join(dir, t+".parquet")); err != nil {
+			missing = append(missing, t+".parquet")
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("%s lacks %s (generate it with `bin/quarry tpch --sf N --out %s`)",
+			dir, strings.Join(missing, ", "), dir)
+	}
+	return nil
+}
