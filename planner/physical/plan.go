@@ -113,6 +113,15 @@ const (
 	AggAvg       = "avg"
 	AggMin       = "min"
 	AggMax       = "max"
+	// Sample and population variance and standard deviation of a numeric
+	// argument, as float64 (NULL for fewer than 2 rows, resp. no rows).
+	AggVarSamp    = "var_samp"
+	AggVarPop     = "var_pop"
+	AggStddevSamp = "stddev_samp"
+	AggStddevPop  = "stddev_pop"
+	// AggApproxCountDistinct estimates the number of distinct non-NULL
+	// values with a HyperLogLog sketch (int64).
+	AggApproxCountDistinct = "approx_count_distinct"
 )
 
 // AggCall is one aggregate. Arg is nil for count_star. T is the final result
@@ -138,6 +147,17 @@ func (a *AggCall) StateFields() []arrow.Field {
 			{Name: "avg_sum", Type: AvgSumType(a.Arg.Type()), Nullable: true},
 			{Name: "avg_count", Type: arrow.PrimitiveTypes.Int64, Nullable: false},
 		}
+	case AggVarSamp, AggVarPop, AggStddevSamp, AggStddevPop:
+		// Welford's running moments; partial states merge with Chan's
+		// formula.
+		return []arrow.Field{
+			{Name: "var_count", Type: arrow.PrimitiveTypes.Int64, Nullable: false},
+			{Name: "var_mean", Type: arrow.PrimitiveTypes.Float64, Nullable: false},
+			{Name: "var_m2", Type: arrow.PrimitiveTypes.Float64, Nullable: false},
+		}
+	case AggApproxCountDistinct:
+		// The HyperLogLog registers (2^12 bytes) of the group.
+		return []arrow.Field{{Name: "hll", Type: arrow.BinaryTypes.Binary, Nullable: false}}
 	default: // sum, min, max
 		return []arrow.Field{{Name: a.Fn + "_state", Type: a.T, Nullable: true}}
 	}
