@@ -265,11 +265,33 @@ func (b *binder) bindSelect(sel *ast.SelectStmt) (LNode, []string, error) {
 		if len(plain) > 0 {
 			node = &LFilter{Input: node, Pred: andAll(plain)}
 		}
-		if node, err = attachSubqueries(subs, node); err != nil {
-			return nil, nil, err
+		// Attach subqueries one at a time, each conjunct filtering as soon
+		// as its subquery columns exist, so later subqueries (and their
+		// domains) see rows the earlier ones already removed.
+		applied := make([]bool, len(withSub))
+		for _, sub := range subs {
+			if node, err = sub.attach(node); err != nil {
+				return nil, nil, err
+			}
+			have := idSet(node.Columns())
+			var now []Expr
+			for i, c := range withSub {
+				if !applied[i] && refsWithin(c, have) {
+					now, applied[i] = append(now, c), true
+				}
+			}
+			if len(now) > 0 {
+				node = &LFilter{Input: node, Pred: andAll(now)}
+			}
 		}
-		if len(withSub) > 0 {
-			node = &LFilter{Input: node, Pred: andAll(withSub)}
+		var rest []Expr
+		for i, c := range withSub {
+			if !applied[i] {
+				rest = append(rest, c)
+			}
+		}
+		if len(rest) > 0 {
+			node = &LFilter{Input: node, Pred: andAll(rest)}
 		}
 	}
 	var selSubs []pendingSub
@@ -1200,6 +1222,29 @@ func (b *binder) bindAgg(e *ast.AggregateFuncExpr, sc *scope, allowAgg bool) (Ex
 			a.Arg = castTo(arg, physical.Int32)
 		}
 		a.T = a.Arg.Type()
+	case "var_samp", "var_pop", "stddev_samp", "stddev_pop":
+		// TiDB's parser reads STDDEV and VARIANCE as the population
+		// variants (MySQL); as in PostgreSQL they are the sample ones.
+		if off := e.OriginTextPosition(); off >= 0 && off < len(b.text) {
+			word := strings.ToLower(b.text[off:])
+			if strings.HasPrefix(word, "stddev(") || strings.HasPrefix(word, "stddev (") {
+				fn = "stddev_samp"
+			} else if strings.HasPrefix(word, "variance(") || strings.HasPrefix(word, "variance (") {
+				fn = "var_samp"
+			}
+		}
+		if !isNumeric(at) && !isNull(at) {
+			return nil, sqlerr.At(sqlerr.UndefinedFunction, pos(e), "function %s(%s) does not exist", fn, physical.TypeName(at))
+		}
+		if isNull(at) {
+			a.Arg = castTo(arg, physical.Float64)
+		}
+		a.Fn, a.T = fn, physical.Float64
+	case "approx_count_distinct":
+		if isNull(at) {
+			a.Arg = castTo(arg, physical.Int32)
+		}
+		a.Fn, a.T, a.Distinct = physical.AggApproxCountDistinct, physical.Int64, false
 	default:
 		return nil, sqlerr.At(sqlerr.UndefinedFunction, pos(e), "aggregate function %s does not exist", fn)
 	}

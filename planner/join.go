@@ -394,7 +394,17 @@ func estimateRows(n LNode) float64 {
 		if x.Cond == nil {
 			return l * r
 		}
-		return max(l, r)
+		// |L|·|R| / max(ndv) over the most selective equality.
+		out := max(l, r)
+		lk, rk, _ := splitJoinCond(x.Cond, x.Left.Columns(), x.Right.Columns())
+		for i := range lk {
+			ndv := max(exprNDV(lk[i], []LNode{x.Left}, l), exprNDV(rk[i], []LNode{x.Right}, r), 1)
+			out = min(out, l*r/ndv)
+		}
+		if x.Type == physical.LeftJoin {
+			out = max(out, l)
+		}
+		return max(out, 1)
 	case *LUnion:
 		s := 0.0
 		for _, in := range x.Ins {

@@ -404,6 +404,9 @@ func factorDisjunction(or *Func) (Expr, bool) {
 
 func pushDownPredicates(o *optimizer, n LNode) (LNode, bool) {
 	if j, ok := n.(*LJoin); ok {
+		if r, ok := pushSemiJoin(j); ok {
+			return r, true
+		}
 		return pushJoinCondition(j)
 	}
 	if u, ok := n.(*LFilter); ok {
@@ -528,6 +531,41 @@ func pushFilterIntoJoin(f *LFilter, j *LJoin) (LNode, bool) {
 		return &c, true
 	}
 	return &LFilter{Input: &c, Pred: andAll(keep)}, true
+}
+
+// pushSemiJoin moves a semi or (plain) anti join below an inner join when
+// its condition references only one input of that join: filtering rows
+// before the join is the same as after it, and cheaper.
+//
+//	(A ⋈ B) ⋉ R  →  (A ⋉ R) ⋈ B   when the condition uses only A and R
+func pushSemiJoin(j *LJoin) (LNode, bool) {
+	if j.Type != physical.SemiJoin && j.Type != physical.AntiJoin {
+		return nil, false
+	}
+	in, ok := j.Left.(*LJoin)
+	if !ok || in.Type != physical.InnerJoin || j.Cond == nil {
+		return nil, false
+	}
+	rset := idSet(j.Right.Columns())
+	for side := 0; side < 2; side++ {
+		child := in.Left
+		if side == 1 {
+			child = in.Right
+		}
+		if !refsWithin(j.Cond, unionSet(idSet(child.Columns()), rset)) {
+			continue
+		}
+		pushed := *j
+		pushed.Left = child
+		c := *in
+		if side == 0 {
+			c.Left = &pushed
+		} else {
+			c.Right = &pushed
+		}
+		return &c, true
+	}
+	return nil, false
 }
 
 // pushJoinCondition moves conjuncts of a join condition that reference one

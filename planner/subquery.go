@@ -442,6 +442,19 @@ func equalityCorrelation(preds []Expr, corr map[ColumnID]bool) (inner []Expr, ou
 // them. A host row without inner rows gets the subquery's value over an
 // empty input (COUNT 0, other aggregates NULL).
 func (b *binder) decorrelateByKey(host, inner LNode, s scalarAgg, keys []Expr, outer []*ColRef) (LNode, error) {
+	// When the outer side is much smaller, aggregate only the inner rows
+	// some outer row can use: a semi join on the keys first.
+	if estimateRows(pushedDown(host))*2 < estimateRows(pushedDown(inner)) {
+		keyProj := &LProject{Input: keySource(host, outer)}
+		var conds []Expr
+		for i, o := range outer {
+			c := b.newColumn(o.Name, "", o.T)
+			keyProj.Exprs = append(keyProj.Exprs, &ColRef{ID: o.ID, Name: o.Name, T: o.T})
+			keyProj.Cols = append(keyProj.Cols, c)
+			conds = append(conds, &Func{Fn: physical.FnEq, Arg: []Expr{keys[i], &ColRef{ID: c.ID, Name: c.Name, T: c.T}}, T: physical.Boolean})
+		}
+		inner = &LJoin{Left: inner, Right: keyProj, Type: physical.SemiJoin, Cond: andAll(conds)}
+	}
 	agg := &LAggregate{Input: inner}
 	for _, k := range keys {
 		agg.GroupBy = append(agg.GroupBy, k)
@@ -506,4 +519,62 @@ func (b *binder) decorrelateByKey(host, inner LNode, s scalarAgg, keys []Expr, o
 	})
 	fix.Cols = append(fix.Cols, val)
 	return fix, nil
+}
+
+// pushedDown is n with its predicates pushed into scans and joins, for
+// estimating a plan that has not been optimized yet.
+func pushedDown(n LNode) LNode {
+	o := &optimizer{}
+	out, _ := transformDown(n, func(x LNode) (LNode, bool) { return pushDownPredicates(o, x) })
+	return out
+}
+
+// keySource returns the smallest part of host that still produces the
+// outer key columns: inputs of inner joins and filters whose conditions
+// cannot be evaluated there are left out. It yields a superset of host's
+// key values, enough for a semi join that only reduces the inner side.
+func keySource(host LNode, outer []*ColRef) LNode {
+	ids := map[ColumnID]bool{}
+	for _, o := range outer {
+		ids[o.ID] = true
+	}
+	var walk func(n LNode) LNode
+	walk = func(n LNode) LNode {
+		switch x := n.(type) {
+		case *LFilter:
+			in := walk(x.Input)
+			have := idSet(in.Columns())
+			var keep []Expr
+			for _, c := range conjuncts(x.Pred) {
+				if refsWithin(c, have) {
+					keep = append(keep, c)
+				}
+			}
+			if len(keep) == 0 {
+				return in
+			}
+			return &LFilter{Input: in, Pred: andAll(keep)}
+		case *LJoin:
+			if x.Type != physical.InnerJoin && x.Type != physical.SemiJoin && x.Type != physical.LeftJoin {
+				return n
+			}
+			if refsWithinSet(ids, idSet(x.Left.Columns())) {
+				return walk(x.Left)
+			}
+			if x.Type == physical.InnerJoin && refsWithinSet(ids, idSet(x.Right.Columns())) {
+				return walk(x.Right)
+			}
+		}
+		return n
+	}
+	return walk(host)
+}
+
+func refsWithinSet(ids, set map[ColumnID]bool) bool {
+	for id := range ids {
+		if !set[id] {
+			return false
+		}
+	}
+	return true
 }
