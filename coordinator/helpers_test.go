@@ -17,7 +17,7 @@ import (
 // sharedDir is the project's shared folder (TPC-H queries and answers, the
 // SQLite sqllogictest corpus): $QUARRY_SHARED, else ../shared beside the
 // repository.
-func sharedDir(t *testing.T) string {
+func sharedDir(t testing.TB) string {
 	t.Helper()
 	dir := os.Getenv("QUARRY_SHARED")
 	if dir == "" {

@@ -1,0 +1,39 @@
+package coordinator
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// BenchmarkTPCH runs TPC-H queries on the data in $QUARRY_BENCH_DATA (for
+// example the output of `quarry tpch --sf 1`), each as a sub-benchmark:
+//
+//	QUARRY_BENCH_DATA=bench-data/sf1 go test -run '^$' -bench 'TPCH/q0[16]' ./coordinator
+//
+// It measures warm runs (catalog cached, planning included) of the whole
+// statement, as a client sees it without the network.
+func BenchmarkTPCH(b *testing.B) {
+	data := os.Getenv("QUARRY_BENCH_DATA")
+	if data == "" {
+		b.Skip("set QUARRY_BENCH_DATA to a folder of TPC-H Parquet files")
+	}
+	queries := filepath.Join(sharedDir(b), "tpch", "queries")
+	eng := newEngine(b, "tpch", SourceSpec{Name: "tpch", Path: data})
+	sess := eng.NewSession("tpch")
+	for q := 1; q <= 22; q++ {
+		name := fmt.Sprintf("q%02d", q)
+		b.Run(name, func(b *testing.B) {
+			sql, err := os.ReadFile(filepath.Join(queries, name+".sql"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			for i := 0; i < b.N; i++ {
+				if err := sess.Execute(b.Context(), string(sql), discard{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
