@@ -43,12 +43,15 @@ func newHashAggOp(n *physical.HashAggregate, in Operator, mem memory.Allocator) 
 	inCol := nk
 	for i := range n.Aggs {
 		call := &n.Aggs[i]
-		if call.Distinct && n.Mode != physical.AggSingle && call.Fn != physical.AggMin && call.Fn != physical.AggMax {
+		if call.Distinct && n.Mode != physical.AggSingle && !distinctInsensitive(call.Fn) {
 			return nil, sqlerr.New(sqlerr.InternalError, "aggregate %d: DISTINCT %s in %s mode", n.ID, call.Fn, n.Mode)
 		}
 		nstates := 1
-		if call.Fn == physical.AggAvg {
+		switch call.Fn {
+		case physical.AggAvg:
 			nstates = 2
+		case physical.AggVarSamp, physical.AggVarPop, physical.AggStddevSamp, physical.AggStddevPop:
+			nstates = 3
 		}
 		nout := 1
 		if n.Mode == physical.AggPartial {
@@ -117,6 +120,14 @@ func newAggregator(call *physical.AggCall, mode physical.AggMode, argType arrow.
 		agg = &avgAgg{s: s, merge: merge, partial: mode == physical.AggPartial}
 	case physical.AggMin, physical.AggMax:
 		return newMinMax(argType, call.Fn == physical.AggMax)
+	case physical.AggVarSamp, physical.AggVarPop, physical.AggStddevSamp, physical.AggStddevPop:
+		v, err := newVarAgg(call.Fn, mode, argType)
+		if err != nil {
+			return nil, err
+		}
+		agg = v
+	case physical.AggApproxCountDistinct:
+		return &hllAgg{merge: merge, partial: mode == physical.AggPartial}, nil
 	default:
 		return nil, sqlerr.New(sqlerr.UndefinedFunction, "aggregate function %s is not supported", call.Fn)
 	}
@@ -124,6 +135,13 @@ func newAggregator(call *physical.AggCall, mode physical.AggMode, argType arrow.
 		agg = &distinctAgg{inner: agg, mem: mem, seen: make(map[string]struct{})}
 	}
 	return agg, nil
+}
+
+// distinctInsensitive reports whether DISTINCT does not change fn's
+// result, so that it needs no per-group set of seen values and may be split
+// into partial and final phases.
+func distinctInsensitive(fn string) bool {
+	return fn == physical.AggMin || fn == physical.AggMax || fn == physical.AggApproxCountDistinct
 }
 
 func (a *hashAggOp) Open(ctx context.Context) error { return a.in.Open(ctx) }
