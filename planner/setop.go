@@ -121,8 +121,47 @@ func (b *binder) setOp(op ast.SetOprType, l, r LNode) (LNode, error) {
 			typ = physical.AntiJoin
 		}
 		return &LJoin{Left: left, Right: rp, Type: typ, Cond: andAll(conds), NullsEqual: true}, nil
+	case ast.IntersectAll, ast.ExceptAll:
+		// Multiset semantics: number the copies of each row on both sides
+		// (row_number over a partition of all columns) and match copy n
+		// with copy n — min(m, n) copies survive INTERSECT ALL, max(m-n, 0)
+		// EXCEPT ALL.
+		l, lrn := b.numberDuplicates(lp)
+		r, rrn := b.numberDuplicates(rp)
+		lcols, rcols := l.Columns(), r.Columns()
+		var conds []Expr
+		for i := range lp.Cols {
+			conds = append(conds, &Func{Fn: physical.FnEq, Arg: []Expr{
+				&ColRef{ID: lcols[i].ID, Name: lcols[i].Name, T: lcols[i].T},
+				&ColRef{ID: rcols[i].ID, Name: rcols[i].Name, T: rcols[i].T}}, T: physical.Boolean})
+		}
+		conds = append(conds, &Func{Fn: physical.FnEq, Arg: []Expr{
+			&ColRef{ID: lrn.ID, Name: lrn.Name, T: lrn.T}, &ColRef{ID: rrn.ID, Name: rrn.Name, T: rrn.T}}, T: physical.Boolean})
+		typ := physical.SemiJoin
+		if op == ast.ExceptAll {
+			typ = physical.AntiJoin
+		}
+		j := &LJoin{Left: l, Right: r, Type: typ, Cond: andAll(conds), NullsEqual: true}
+		out := &LProject{Input: j}
+		for _, c := range lp.Cols {
+			out.Exprs = append(out.Exprs, &ColRef{ID: c.ID, Name: c.Name, T: c.T})
+			out.Cols = append(out.Cols, b.newColumn(c.Name, "", c.T))
+		}
+		return out, nil
 	}
 	return nil, sqlerr.New(sqlerr.FeatureNotSupported, "%s is not supported yet", setOpName(op))
+}
+
+// numberDuplicates adds row_number() OVER (PARTITION BY every column).
+func (b *binder) numberDuplicates(n *LProject) (LNode, Column) {
+	rn := b.newColumn("copy", "", physical.Int64)
+	w := &LWindow{Input: n}
+	for _, c := range n.Cols {
+		w.Partition = append(w.Partition, &ColRef{ID: c.ID, Name: c.Name, T: c.T})
+	}
+	w.Funcs = []winFunc{{fn: physical.WinRowNumber, col: rn, frame: physical.Frame{Unit: physical.FrameRows,
+		Start: physical.FrameBound{Kind: physical.UnboundedPreceding}, End: physical.FrameBound{Kind: physical.UnboundedFollowing}}}}
+	return w, rn
 }
 
 // distinct removes duplicate rows, keeping the column IDs.
