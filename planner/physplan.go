@@ -369,7 +369,7 @@ func valuesRecord(v *LValues) (arrow.Record, error) {
 			if !ok {
 				return nil, sqlerr.New(sqlerr.FeatureNotSupported, "VALUES entries must be constants, got %s", e)
 			}
-			if err := appendValue(b.Field(i), c.Value); err != nil {
+			if err := physical.AppendValue(b.Field(i), c.Value); err != nil {
 				return nil, err
 			}
 		}
@@ -380,38 +380,6 @@ func valuesRecord(v *LValues) (arrow.Record, error) {
 		return array.NewRecord(schema, nil, int64(len(v.Rows))), nil
 	}
 	return rec, nil
-}
-
-func appendValue(b array.Builder, v any) error {
-	if v == nil {
-		b.AppendNull()
-		return nil
-	}
-	switch b := b.(type) {
-	case *array.BooleanBuilder:
-		b.Append(v.(bool))
-	case *array.Int32Builder:
-		b.Append(v.(int32))
-	case *array.Int64Builder:
-		b.Append(v.(int64))
-	case *array.Float64Builder:
-		b.Append(v.(float64))
-	case *array.Decimal128Builder:
-		b.Append(v.(decimal128.Num))
-	case *array.StringBuilder:
-		b.Append(v.(string))
-	case *array.Date32Builder:
-		b.Append(v.(arrow.Date32))
-	case *array.TimestampBuilder:
-		b.Append(v.(arrow.Timestamp))
-	case *array.MonthDayNanoIntervalBuilder:
-		b.Append(v.(arrow.MonthDayNanoInterval))
-	case *array.NullBuilder:
-		b.AppendNull()
-	default:
-		return fmt.Errorf("internal error: cannot build values of %T", b)
-	}
-	return nil
 }
 
 // finish assigns consumers and appends the root fragment.

@@ -6,7 +6,6 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/quarrydb/quarry/catalog/sqlerr"
 	"github.com/quarrydb/quarry/planner/physical"
 )
@@ -306,38 +305,9 @@ func greatestLeastKernel(ev *evaluator, c *physical.Call, args []datum) (datum, 
 				best = v
 			}
 		}
-		if err := appendAny(b, best); err != nil {
+		if err := physical.AppendValue(b, best); err != nil {
 			return datum{}, err
 		}
 	}
 	return datum{arr: b.NewArray(), t: c.T}, nil
-}
-
-// appendAny appends a Literal.Value-form value (nil: NULL) to a builder.
-func appendAny(b array.Builder, v any) error {
-	if v == nil {
-		b.AppendNull()
-		return nil
-	}
-	switch b := b.(type) {
-	case *array.BooleanBuilder:
-		b.Append(v.(bool))
-	case *array.Int32Builder:
-		b.Append(v.(int32))
-	case *array.Int64Builder:
-		b.Append(v.(int64))
-	case *array.Float64Builder:
-		b.Append(v.(float64))
-	case *array.Decimal128Builder:
-		b.Append(v.(decimal128.Num))
-	case *array.StringBuilder:
-		b.Append(v.(string))
-	case *array.Date32Builder:
-		b.Append(v.(arrow.Date32))
-	case *array.TimestampBuilder:
-		b.Append(v.(arrow.Timestamp))
-	default:
-		return sqlerr.New(sqlerr.FeatureNotSupported, "greatest/least over %T", b)
-	}
-	return nil
 }
