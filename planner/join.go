@@ -363,8 +363,8 @@ func estimateRows(n LNode) float64 {
 		if x.Dataset.Memory != nil {
 			rows = float64(x.Dataset.Memory.Rows())
 		}
-		for range x.Filters {
-			rows *= 0.5
+		for _, f := range x.Filters {
+			rows *= selectivity(f, x)
 		}
 		if x.Limit >= 0 && float64(x.Limit) < rows {
 			rows = float64(x.Limit)
@@ -373,7 +373,11 @@ func estimateRows(n LNode) float64 {
 	case *LValues:
 		return float64(len(x.Rows))
 	case *LFilter:
-		return max(estimateRows(x.Input)*0.5, 1)
+		rows := estimateRows(x.Input)
+		for _, c := range conjuncts(x.Pred) {
+			rows *= selectivity(c, x.Input)
+		}
+		return max(rows, 1)
 	case *LAggregate:
 		if len(x.GroupBy) == 0 {
 			return 1
@@ -388,7 +392,17 @@ func estimateRows(n LNode) float64 {
 	case *LJoin:
 		l, r := estimateRows(x.Left), estimateRows(x.Right)
 		switch x.Type {
-		case physical.SemiJoin, physical.AntiJoin, physical.NullAwareAntiJoin, physical.MarkJoin:
+		case physical.SemiJoin:
+			// The share of left keys that appear on the right.
+			lk, rk, _ := splitJoinCond(x.Cond, x.Left.Columns(), x.Right.Columns())
+			frac := 1.0
+			for i := range lk {
+				lndv := exprNDV(lk[i], []LNode{x.Left}, l)
+				rndv := exprNDV(rk[i], []LNode{x.Right}, r)
+				frac = min(frac, rndv/max(lndv, 1))
+			}
+			return max(l*frac, 1)
+		case physical.AntiJoin, physical.NullAwareAntiJoin, physical.MarkJoin:
 			return l
 		}
 		if x.Cond == nil {
@@ -417,4 +431,41 @@ func estimateRows(n LNode) float64 {
 		return estimateRows(ins[0])
 	}
 	return 1000
+}
+
+// selectivity is the estimated share of rows of n a predicate keeps
+// (System R's defaults, with distinct values from statistics for
+// equalities).
+func selectivity(e Expr, n LNode) float64 {
+	f, ok := e.(*Func)
+	if !ok {
+		return 0.5
+	}
+	switch f.Fn {
+	case physical.FnEq:
+		for _, a := range f.Arg {
+			if c, ok := a.(*ColRef); ok {
+				if ndv, ok := columnNDV(n, c.ID); ok && ndv >= 1 {
+					return 1 / ndv
+				}
+			}
+		}
+		return 0.1
+	case physical.FnLt, physical.FnLe, physical.FnGt, physical.FnGe:
+		return 1.0 / 3
+	case physical.FnLike, physical.FnILike, physical.FnRegexpLike:
+		return 0.1
+	case physical.FnIn:
+		return min(0.5, 0.1*float64(len(f.Arg)-1))
+	case physical.FnIsNull:
+		return 0.1
+	case physical.FnAnd:
+		return selectivity(f.Arg[0], n) * selectivity(f.Arg[1], n)
+	case physical.FnOr:
+		a, b := selectivity(f.Arg[0], n), selectivity(f.Arg[1], n)
+		return a + b - a*b
+	case physical.FnNot:
+		return 1 - selectivity(f.Arg[0], n)
+	}
+	return 0.5
 }
