@@ -452,6 +452,9 @@ func selectivity(e Expr, n LNode) float64 {
 		}
 		return 0.1
 	case physical.FnLt, physical.FnLe, physical.FnGt, physical.FnGe:
+		if sel, ok := rangeSelectivity(f, n); ok {
+			return sel
+		}
 		return 1.0 / 3
 	case physical.FnLike, physical.FnILike, physical.FnRegexpLike:
 		return 0.1
@@ -468,4 +471,75 @@ func selectivity(e Expr, n LNode) float64 {
 		return 1 - selectivity(f.Arg[0], n)
 	}
 	return 0.5
+}
+
+// rangeSelectivity estimates column <op> constant from the column's
+// min/max statistics, assuming values spread evenly between them.
+func rangeSelectivity(f *Func, n LNode) (float64, bool) {
+	c, cok := f.Arg[0].(*ColRef)
+	k, kok := f.Arg[1].(*Const)
+	op := f.Fn
+	if !cok || !kok {
+		c, cok = f.Arg[1].(*ColRef)
+		k, kok = f.Arg[0].(*Const)
+		op = flipCmp(op)
+	}
+	if !cok || !kok || k.Value == nil {
+		return 0, false
+	}
+	v, ok := asInt(k.Value)
+	if !ok {
+		return 0, false
+	}
+	lo, hi, ok := columnRange(n, c.ID)
+	if !ok || hi <= lo {
+		return 0, false
+	}
+	below := (float64(v) - float64(lo)) / float64(hi-lo) // share of values < v
+	below = min(max(below, 0), 1)
+	sel := below
+	if op == physical.FnGt || op == physical.FnGe {
+		sel = 1 - below
+	}
+	return max(sel, 0.001), true
+}
+
+// columnRange finds the scan producing id under n and returns the
+// dataset-wide min and max of an integer or date column.
+func columnRange(n LNode, id ColumnID) (lo, hi int64, ok bool) {
+	if s, isScan := n.(*LScan); isScan {
+		for i, c := range s.Cols {
+			if c.ID != id {
+				continue
+			}
+			ord, seen := s.Ordinals[i], false
+			for _, f := range s.Dataset.Files {
+				for _, rg := range f.RowGroups {
+					if ord >= len(rg.Columns) || !rg.Columns[ord].HasMinMax {
+						return 0, 0, false
+					}
+					mn, ok1 := asInt(rg.Columns[ord].Min)
+					mx, ok2 := asInt(rg.Columns[ord].Max)
+					if !ok1 || !ok2 {
+						return 0, 0, false
+					}
+					if !seen || mn < lo {
+						lo = mn
+					}
+					if !seen || mx > hi {
+						hi = mx
+					}
+					seen = true
+				}
+			}
+			return lo, hi, seen
+		}
+		return 0, 0, false
+	}
+	for _, in := range n.Inputs() {
+		if lo, hi, ok := columnRange(in, id); ok {
+			return lo, hi, true
+		}
+	}
+	return 0, 0, false
 }

@@ -96,6 +96,30 @@ func (o *optimizer) optimize(n LNode) (LNode, error) {
 			break
 		}
 	}
+	// Filters implied by disjunctions in join conditions, derived once (the
+	// rule is not idempotent) and then pushed down.
+	if !o.p.Disabled[RuleDisjunctionFilters] {
+		next, ch := transformUp(n, func(x LNode) (LNode, bool) { return deriveDisjunctionFilters(o, x) })
+		if ch {
+			o.fired[RuleDisjunctionFilters]++
+			n = next
+			for iter := 0; iter < 10; iter++ {
+				changed := false
+				for _, r := range normalizeRules {
+					if o.p.Disabled[r.name] {
+						continue
+					}
+					next, ch := r.run(o, n)
+					if ch {
+						n, changed = next, true
+					}
+				}
+				if !changed {
+					break
+				}
+			}
+		}
+	}
 	// Explore: join order, once the predicates sit in the joins.
 	if !o.p.Disabled[RuleJoinOrder] {
 		next, ch := transformDown(n, func(x LNode) (LNode, bool) { return reorderJoins(o, x) })
