@@ -2,6 +2,7 @@ package planner
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -235,9 +236,20 @@ func refsWithin(e Expr, set map[ColumnID]bool) bool {
 	return true
 }
 
-// broadcastLimit is the estimated build-side size up to which a join
-// broadcasts the build side instead of partitioning both sides.
-const broadcastLimit = 200_000
+// broadcastLimit caps the estimated rows a join broadcasts to every
+// instance, whatever the probe side's size (memory).
+const broadcastLimit = 20_000_000
+
+// broadcastCheaper reports whether sending the build side to every
+// instance moves fewer rows than hash partitioning both sides.
+func (pb *physBuilder) broadcastCheaper(x *LJoin) bool {
+	build, probe := estimateRows(x.Right), estimateRows(x.Left)
+	p := float64(pb.p.Parallelism)
+	if p <= 0 {
+		p = float64(runtime.GOMAXPROCS(0))
+	}
+	return build <= broadcastLimit && build*p <= build+probe
+}
 
 func (pb *physBuilder) buildJoin(x *LJoin) (physical.Node, bool, error) {
 	left, lpar, err := pb.build(x.Left)
@@ -283,7 +295,7 @@ func (pb *physBuilder) buildJoin(x *LJoin) (physical.Node, bool, error) {
 	case !lpar && !rpar:
 		j.Left, j.Right = left, right
 		return j, false, nil
-	case len(lk) > 0 && !nullAware && (unmatchedBuild || estimateRows(x.Right) > broadcastLimit):
+	case len(lk) > 0 && !nullAware && (unmatchedBuild || !pb.broadcastCheaper(x)):
 		j.Left = pb.cutPartitioned(left, j.LeftKeys)
 		j.Right = pb.cutPartitioned(right, j.RightKeys)
 		return j, true, nil
