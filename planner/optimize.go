@@ -74,85 +74,29 @@ type optimizer struct {
 // optimize runs the rule phases over a bound plan.
 func (o *optimizer) optimize(n LNode) (LNode, error) {
 	want := n.Columns()
-	for iter := 0; iter < 50; iter++ {
+	n, err := o.normalize(n, want, true)
+	if err != nil {
+		return nil, err
+	}
+	// Filters implied by disjunctions in join conditions are derived once
+	// (the rule is not idempotent); join order is explored once the
+	// predicates sit in the joins. Both leave predicates to push again.
+	for _, r := range []rule{
+		{RuleDisjunctionFilters, deriveDisjunctionFilters, false},
+		{RuleJoinOrder, reorderJoins, true},
+	} {
 		changed := false
-		for _, r := range normalizeRules {
-			if o.p.Disabled[r.name] {
-				continue
-			}
-			next, ch := r.run(o, n)
-			if o.err != nil {
-				return nil, o.err
-			}
-			if ch {
-				if err := checkSchema(r.name, want, next.Columns()); err != nil {
-					return nil, err
-				}
-				o.fired[r.name]++
-				n, changed = next, true
-			}
+		if n, changed, err = o.once(r, n, want, true); err != nil {
+			return nil, err
 		}
-		if !changed {
-			break
-		}
-	}
-	// Filters implied by disjunctions in join conditions, derived once (the
-	// rule is not idempotent) and then pushed down.
-	if !o.p.Disabled[RuleDisjunctionFilters] {
-		next, ch := transformUp(n, func(x LNode) (LNode, bool) { return deriveDisjunctionFilters(o, x) })
-		if ch {
-			o.fired[RuleDisjunctionFilters]++
-			n = next
-			for iter := 0; iter < 10; iter++ {
-				changed := false
-				for _, r := range normalizeRules {
-					if o.p.Disabled[r.name] {
-						continue
-					}
-					next, ch := r.run(o, n)
-					if ch {
-						n, changed = next, true
-					}
-				}
-				if !changed {
-					break
-				}
-			}
-		}
-	}
-	// Explore: join order, once the predicates sit in the joins.
-	if !o.p.Disabled[RuleJoinOrder] {
-		next, ch := transformDown(n, func(x LNode) (LNode, bool) { return reorderJoins(o, x) })
-		if ch {
-			if err := checkSchema(RuleJoinOrder, want, next.Columns()); err != nil {
+		if changed {
+			if n, err = o.normalize(n, want, false); err != nil {
 				return nil, err
 			}
-			o.fired[RuleJoinOrder]++
-			n = next
-			// Conditions may now be pushable again.
-			for iter := 0; iter < 10; iter++ {
-				changed := false
-				for _, r := range normalizeRules {
-					if o.p.Disabled[r.name] {
-						continue
-					}
-					next, ch := r.run(o, n)
-					if ch {
-						n, changed = next, true
-					}
-				}
-				if !changed {
-					break
-				}
-			}
 		}
 	}
-	if !o.p.Disabled[RuleCommonSubexpressions] {
-		next, ch := transformUp(n, func(x LNode) (LNode, bool) { return eliminateCommonSubexpressions(o, x) })
-		if ch {
-			o.fired[RuleCommonSubexpressions]++
-			n = next
-		}
+	if n, _, err = o.once(rule{RuleCommonSubexpressions, eliminateCommonSubexpressions, false}, n, want, true); err != nil {
+		return nil, err
 	}
 	if !o.p.Disabled[RuleProjectionPruning] {
 		next, ch := pruneColumns(n, nil)
@@ -165,6 +109,50 @@ func (o *optimizer) optimize(n LNode) (LNode, error) {
 		n = next
 	}
 	return n, nil
+}
+
+// normalize applies the normalize rules until none fires. count says
+// whether their firings are reported (the passes that only push down what
+// a one-shot rule produced are not).
+func (o *optimizer) normalize(n LNode, want []Column, count bool) (LNode, error) {
+	for iter := 0; iter < 50; iter++ {
+		changed := false
+		for _, r := range normalizeRules {
+			var ch bool
+			var err error
+			if n, ch, err = o.once(r, n, want, count); err != nil {
+				return nil, err
+			}
+			changed = changed || ch
+		}
+		if !changed {
+			break
+		}
+	}
+	return n, nil
+}
+
+// once applies r over the whole tree one time (unless disabled), counts
+// it (when count) if it fired and checks that the output schema did not
+// change.
+func (o *optimizer) once(r rule, n LNode, want []Column, count bool) (LNode, bool, error) {
+	if o.p.Disabled[r.name] {
+		return n, false, nil
+	}
+	next, ch := r.run(o, n)
+	if o.err != nil {
+		return nil, false, o.err
+	}
+	if !ch {
+		return n, false, nil
+	}
+	if err := checkSchema(r.name, want, next.Columns()); err != nil {
+		return nil, false, err
+	}
+	if count {
+		o.fired[r.name]++
+	}
+	return next, true, nil
 }
 
 // run applies the rule over the whole tree once.
