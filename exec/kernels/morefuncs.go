@@ -29,7 +29,8 @@ func registerMore(t map[string]kernel) {
 	}
 }
 
-// materializeAll turns every argument into an array (scalars broadcast).
+// materializeAll turns every argument into an array (scalars broadcast),
+// for kernels that read values generically.
 func materializeAll(ev *evaluator, args []datum) ([]datum, func(), error) {
 	out := make([]datum, len(args))
 	var arrs []arrow.Array
@@ -53,11 +54,6 @@ func materializeAll(ev *evaluator, args []datum) ([]datum, func(), error) {
 
 // positionKernel: position(sub IN s) → 1-based character index, 0 if absent.
 func positionKernel(ev *evaluator, c *physical.Call, args []datum) (datum, error) {
-	args, done, err := materializeAll(ev, args)
-	if err != nil {
-		return datum{}, err
-	}
-	defer done()
 	sub, err := newStrArg(args[0])
 	if err != nil {
 		return datum{}, err
@@ -76,15 +72,10 @@ func positionKernel(ev *evaluator, c *physical.Call, args []datum) (datum, error
 			out[i] = 0
 		}
 	}
-	return datum{arr: makeArray(physical.Int32, n, andValidity(ev.mem, n, args[0].arr, args[1].arr), buf), t: physical.Int32}, nil
+	return datum{arr: makeArray(physical.Int32, n, andValidity(ev.mem, n, arrsOf(args)...), buf), t: physical.Int32}, nil
 }
 
 func replaceKernel(ev *evaluator, c *physical.Call, args []datum) (datum, error) {
-	args, done, err := materializeAll(ev, args)
-	if err != nil {
-		return datum{}, err
-	}
-	defer done()
 	s, _ := newStrArg(args[0])
 	from, _ := newStrArg(args[1])
 	to, _ := newStrArg(args[2])
@@ -100,11 +91,6 @@ func replaceKernel(ev *evaluator, c *physical.Call, args []datum) (datum, error)
 // leftRightKernel: left(s, n) / right(s, n) in characters; a negative n
 // drops |n| characters from the other end (PostgreSQL).
 func leftRightKernel(ev *evaluator, c *physical.Call, args []datum) (datum, error) {
-	args, done, err := materializeAll(ev, args)
-	if err != nil {
-		return datum{}, err
-	}
-	defer done()
 	s, _ := newStrArg(args[0])
 	cnt, err := newIntArg(args[1])
 	if err != nil {
@@ -128,11 +114,6 @@ func leftRightKernel(ev *evaluator, c *physical.Call, args []datum) (datum, erro
 
 // padKernel: lpad/rpad(s, n[, fill]) to n characters, truncating longer s.
 func padKernel(ev *evaluator, c *physical.Call, args []datum) (datum, error) {
-	args, done, err := materializeAll(ev, args)
-	if err != nil {
-		return datum{}, err
-	}
-	defer done()
 	s, _ := newStrArg(args[0])
 	cnt, err := newIntArg(args[1])
 	if err != nil {
@@ -172,11 +153,6 @@ func padKernel(ev *evaluator, c *physical.Call, args []datum) (datum, error) {
 
 // splitPartKernel: split_part(s, delim, n), n 1-based, negative from the end.
 func splitPartKernel(ev *evaluator, c *physical.Call, args []datum) (datum, error) {
-	args, done, err := materializeAll(ev, args)
-	if err != nil {
-		return datum{}, err
-	}
-	defer done()
 	s, _ := newStrArg(args[0])
 	delim, _ := newStrArg(args[1])
 	idx, err := newIntArg(args[2])
