@@ -266,11 +266,9 @@ func (s *decSum) add(gids []uint32, arr arrow.Array) error {
 	if a.NullN() == 0 {
 		vals = vals[:len(gids)]
 		for i, g := range gids {
-			x, y := sums[g], vals[i]
-			lo, c := bits.Add64(x.LowBits(), y.LowBits(), 0)
-			hi := x.HighBits() + y.HighBits() + int64(c)
-			ovf |= (x.HighBits() ^ hi) & (y.HighBits() ^ hi)
-			sums[g] = decimal128.New(hi, lo)
+			var o int64
+			sums[g], o = add128(sums[g], vals[i])
+			ovf |= o
 			has[g] = true
 		}
 	} else {
@@ -278,11 +276,9 @@ func (s *decSum) add(gids []uint32, arr arrow.Array) error {
 			if a.IsNull(i) {
 				continue
 			}
-			x, y := sums[g], vals[i]
-			lo, c := bits.Add64(x.LowBits(), y.LowBits(), 0)
-			hi := x.HighBits() + y.HighBits() + int64(c)
-			ovf |= (x.HighBits() ^ hi) & (y.HighBits() ^ hi)
-			sums[g] = decimal128.New(hi, lo)
+			var o int64
+			sums[g], o = add128(sums[g], vals[i])
+			ovf |= o
 			has[g] = true
 		}
 	}
@@ -290,6 +286,14 @@ func (s *decSum) add(gids []uint32, arr arrow.Array) error {
 		return sqlerr.New(sqlerr.NumericOutOfRange, "numeric field overflow in sum")
 	}
 	return nil
+}
+
+// add128 adds two 128-bit decimals; the second result is negative when the
+// addition wrapped around (callers OR it over a batch and test once).
+func add128(x, y decimal128.Num) (decimal128.Num, int64) {
+	lo, c := bits.Add64(x.LowBits(), y.LowBits(), 0)
+	hi := x.HighBits() + y.HighBits() + int64(c)
+	return decimal128.New(hi, lo), (x.HighBits() ^ hi) & (y.HighBits() ^ hi)
 }
 
 func (s *decSum) addSel(gids []uint32, sel []int32, arr arrow.Array) (bool, error) {
@@ -306,11 +310,9 @@ func (s *decSum) addSel(gids []uint32, sel []int32, arr arrow.Array) (bool, erro
 		if nulls && a.IsNull(int(i)) {
 			continue
 		}
-		x, y := sums[g], vals[i]
-		lo, c := bits.Add64(x.LowBits(), y.LowBits(), 0)
-		hi := x.HighBits() + y.HighBits() + int64(c)
-		ovf |= (x.HighBits() ^ hi) & (y.HighBits() ^ hi)
-		sums[g] = decimal128.New(hi, lo)
+		var o int64
+		sums[g], o = add128(sums[g], vals[i])
+		ovf |= o
 		has[g] = true
 	}
 	if ovf < 0 {

@@ -61,16 +61,16 @@ func (t *groupTable) newGroup(keys []arrow.Array, i int) (uint32, error) {
 	return uint32(t.n - 1), nil
 }
 
-// assign returns the group id of each of the n rows of keys, creating
-// groups as needed. The slice is reused by the next call.
-func (t *groupTable) assign(keys []arrow.Array, n int) ([]uint32, error) {
+// prepare sizes the reused group-id slice for n rows and checks the key
+// types; without keys every row is group 0 and it is done.
+func (t *groupTable) prepare(keys []arrow.Array, n int) (gids []uint32, done bool, err error) {
 	if cap(t.gids) < n {
 		t.gids = make([]uint32, n)
 	}
-	gids := t.gids[:n]
+	gids = t.gids[:n]
 	for c, k := range keys {
 		if !arrow.TypeEqual(k.DataType(), t.types[c]) {
-			return nil, sqlerr.New(sqlerr.InternalError, "group key %d is %s, expected %s", c, k.DataType(), t.types[c])
+			return nil, true, sqlerr.New(sqlerr.InternalError, "group key %d is %s, expected %s", c, k.DataType(), t.types[c])
 		}
 	}
 	if len(keys) == 0 {
@@ -78,7 +78,17 @@ func (t *groupTable) assign(keys []arrow.Array, n int) ([]uint32, error) {
 			t.n = 1
 		}
 		clear(gids)
-		return gids, nil
+		return gids, true, nil
+	}
+	return gids, false, nil
+}
+
+// assign returns the group id of each of the n rows of keys, creating
+// groups as needed. The slice is reused by the next call.
+func (t *groupTable) assign(keys []arrow.Array, n int) ([]uint32, error) {
+	gids, done, err := t.prepare(keys, n)
+	if done || err != nil {
+		return gids, err
 	}
 	if len(keys) == 1 {
 		switch a := keys[0].(type) {
@@ -101,22 +111,9 @@ func (t *groupTable) assign(keys []arrow.Array, n int) ([]uint32, error) {
 // sel[j]. Keys of more than one column or of a type without a typed path
 // go through the generic encoding, which reads the rows in place.
 func (t *groupTable) assignSel(mem memory.Allocator, keys []arrow.Array, sel []int32) ([]uint32, error) {
-	n := len(sel)
-	if cap(t.gids) < n {
-		t.gids = make([]uint32, n)
-	}
-	gids := t.gids[:n]
-	for c, k := range keys {
-		if !arrow.TypeEqual(k.DataType(), t.types[c]) {
-			return nil, sqlerr.New(sqlerr.InternalError, "group key %d is %s, expected %s", c, k.DataType(), t.types[c])
-		}
-	}
-	if len(keys) == 0 {
-		if t.n == 0 {
-			t.n = 1
-		}
-		clear(gids)
-		return gids, nil
+	gids, done, err := t.prepare(keys, len(sel))
+	if done || err != nil {
+		return gids, err
 	}
 	if len(keys) == 1 {
 		switch keys[0].(type) {
@@ -128,7 +125,7 @@ func (t *groupTable) assignSel(mem memory.Allocator, keys []arrow.Array, sel []i
 				return nil, err
 			}
 			defer releaseAll(g)
-			return t.assign(g, n)
+			return t.assign(g, len(sel))
 		}
 	}
 	if _, err := t.assignGenericSel(keys, gids, sel); err != nil {

@@ -1018,17 +1018,16 @@ func (a *decSumAcc) add(j int) {
 	if !a.valid.ok(j) {
 		return
 	}
-	x, y := a.sum, a.vals[j]
-	lo, c := bits.Add64(x.LowBits(), y.LowBits(), 0)
-	hi := x.HighBits() + y.HighBits() + int64(c)
-	if (x.HighBits()^hi)&(y.HighBits()^hi) < 0 {
+	y := a.vals[j]
+	sum, wrapped := add128(a.sum, y)
+	if wrapped < 0 {
 		if y.HighBits() >= 0 {
 			a.wraps++
 		} else {
 			a.wraps--
 		}
 	}
-	a.sum = decimal128.New(hi, lo)
+	a.sum = sum
 	a.cnt++
 }
 
