@@ -2,11 +2,9 @@ package planner
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/quarrydb/quarry/catalog"
 	"github.com/quarrydb/quarry/catalog/sqlerr"
@@ -462,7 +460,9 @@ func rowGroupExcluded(x *LScan, ds *catalog.Dataset, f catalog.File, rg catalog.
 					any = true
 					break
 				}
-				if compareValues(k.Value, lo) >= 0 && compareValues(k.Value, hi) <= 0 {
+				c1, ok1 := physical.CompareValues(k.Value, lo)
+				c2, ok2 := physical.CompareValues(k.Value, hi)
+				if !ok1 || !ok2 || c1 >= 0 && c2 <= 0 {
 					any = true
 					break
 				}
@@ -493,25 +493,31 @@ func rowGroupExcluded(x *LScan, ds *catalog.Dataset, f catalog.File, rg catalog.
 		if !known || lo == nil || hi == nil {
 			continue
 		}
+		// Values of another type than the statistics never prune.
+		kLo, ok1 := physical.CompareValues(k.Value, lo)
+		kHi, ok2 := physical.CompareValues(k.Value, hi)
+		if !ok1 || !ok2 {
+			continue
+		}
 		switch op {
 		case physical.FnEq:
-			if compareValues(k.Value, lo) < 0 || compareValues(k.Value, hi) > 0 {
+			if kLo < 0 || kHi > 0 {
 				return true
 			}
 		case physical.FnLt:
-			if compareValues(lo, k.Value) >= 0 {
+			if kLo <= 0 {
 				return true
 			}
 		case physical.FnLe:
-			if compareValues(lo, k.Value) > 0 {
+			if kLo < 0 {
 				return true
 			}
 		case physical.FnGt:
-			if compareValues(hi, k.Value) <= 0 {
+			if kHi >= 0 {
 				return true
 			}
 		case physical.FnGe:
-			if compareValues(hi, k.Value) < 0 {
+			if kHi > 0 {
 				return true
 			}
 		}
@@ -531,54 +537,4 @@ func flipCmp(op string) string {
 		return physical.FnLe
 	}
 	return op
-}
-
-// compareValues orders two values of the same type (Literal.Value form).
-// Mismatched types compare as equal, which never prunes.
-func compareValues(a, b any) int {
-	switch x := a.(type) {
-	case int32:
-		if y, ok := b.(int32); ok {
-			return cmp3(x < y, x > y)
-		}
-	case int64:
-		if y, ok := b.(int64); ok {
-			return cmp3(x < y, x > y)
-		}
-	case float64:
-		if y, ok := b.(float64); ok {
-			return cmp3(x < y, x > y)
-		}
-	case string:
-		if y, ok := b.(string); ok {
-			return strings.Compare(x, y)
-		}
-	case arrow.Date32:
-		if y, ok := b.(arrow.Date32); ok {
-			return cmp3(x < y, x > y)
-		}
-	case arrow.Timestamp:
-		if y, ok := b.(arrow.Timestamp); ok {
-			return cmp3(x < y, x > y)
-		}
-	case decimal128.Num:
-		if y, ok := b.(decimal128.Num); ok {
-			return cmp3(x.Less(y), y.Less(x))
-		}
-	case bool:
-		if y, ok := b.(bool); ok {
-			return cmp3(!x && y, x && !y)
-		}
-	}
-	return 0
-}
-
-func cmp3(less, greater bool) int {
-	switch {
-	case less:
-		return -1
-	case greater:
-		return 1
-	}
-	return 0
 }

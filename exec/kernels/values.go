@@ -1,8 +1,6 @@
 package kernels
 
 import (
-	"cmp"
-	"math"
 	"strings"
 	"unsafe"
 
@@ -351,73 +349,11 @@ func nullArray(mem memory.Allocator, t arrow.DataType, n int) arrow.Array {
 	return makeArray(t, n, valid, vals)
 }
 
-// Compare compares two non-nil values of the same type t: -1, 0, 1 (used for
-// min/max, sorting literals, statistics pruning).
+// Compare compares two non-nil values of the same type t: -1, 0, 1 (used
+// for min/max, sorting literals, statistics pruning).
 func Compare(a, b any, t arrow.DataType) int {
-	switch x := a.(type) {
-	case bool:
-		y := b.(bool)
-		switch {
-		case x == y:
-			return 0
-		case !x:
-			return -1
-		}
-		return 1
-	case int32:
-		return cmp.Compare(x, b.(int32))
-	case int64:
-		return cmp.Compare(x, b.(int64))
-	case float64:
-		return cmpFloat(x, b.(float64))
-	case decimal128.Num:
-		return x.Cmp(b.(decimal128.Num))
-	case string:
-		return strings.Compare(x, b.(string))
-	case arrow.Date32:
-		return cmp.Compare(x, b.(arrow.Date32))
-	case arrow.Timestamp:
-		return cmp.Compare(x, b.(arrow.Timestamp))
-	case arrow.MonthDayNanoInterval:
-		return cmpInterval(x, b.(arrow.MonthDayNanoInterval))
-	}
-	return 0
-}
-
-// cmpFloat orders NaN above every other value and equal to itself, as
-// PostgreSQL does.
-func cmpFloat(x, y float64) int {
-	xn, yn := math.IsNaN(x), math.IsNaN(y)
-	switch {
-	case xn && yn:
-		return 0
-	case xn:
-		return 1
-	case yn:
-		return -1
-	}
-	return cmp.Compare(x, y)
+	c, _ := physical.CompareValues(a, b)
+	return c
 }
 
 const nanosPerDay = 86400 * 1_000_000_000
-
-// cmpInterval compares intervals by their span, counting a month as 30 days
-// (PostgreSQL's rule, so '1 month' = '30 days').
-func cmpInterval(x, y arrow.MonthDayNanoInterval) int {
-	nx, dx := normInterval(x)
-	ny, dy := normInterval(y)
-	if c := cmp.Compare(dx, dy); c != 0 {
-		return c
-	}
-	return cmp.Compare(nx, ny)
-}
-
-func normInterval(v arrow.MonthDayNanoInterval) (nanos, days int64) {
-	days = int64(v.Months)*30 + int64(v.Days) + v.Nanoseconds/nanosPerDay
-	nanos = v.Nanoseconds % nanosPerDay
-	if nanos < 0 {
-		nanos += nanosPerDay
-		days--
-	}
-	return nanos, days
-}

@@ -1,7 +1,10 @@
 package physical
 
 import (
+	"cmp"
 	"fmt"
+	"math"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -72,4 +75,84 @@ func AppendValue(b array.Builder, v any) error {
 		return fmt.Errorf("value %v (%T) does not fit a %s column", v, v, b.Type())
 	}
 	return nil
+}
+
+// CompareValues orders two values in Literal.Value form: -1, 0 or 1, and
+// false when they are not of the same comparable type. NaN sorts above
+// every other double; intervals compare with a month as 30 days, as in
+// PostgreSQL.
+func CompareValues(a, b any) (int, bool) {
+	switch x := a.(type) {
+	case bool:
+		y, ok := b.(bool)
+		if !ok {
+			return 0, false
+		}
+		switch {
+		case x == y:
+			return 0, true
+		case !x:
+			return -1, true
+		}
+		return 1, true
+	case int32:
+		y, ok := b.(int32)
+		return cmp.Compare(x, y), ok
+	case int64:
+		y, ok := b.(int64)
+		return cmp.Compare(x, y), ok
+	case float64:
+		y, ok := b.(float64)
+		return compareFloat(x, y), ok
+	case decimal128.Num:
+		y, ok := b.(decimal128.Num)
+		return x.Cmp(y), ok
+	case string:
+		y, ok := b.(string)
+		return strings.Compare(x, y), ok
+	case arrow.Date32:
+		y, ok := b.(arrow.Date32)
+		return cmp.Compare(x, y), ok
+	case arrow.Timestamp:
+		y, ok := b.(arrow.Timestamp)
+		return cmp.Compare(x, y), ok
+	case arrow.MonthDayNanoInterval:
+		y, ok := b.(arrow.MonthDayNanoInterval)
+		return compareInterval(x, y), ok
+	}
+	return 0, false
+}
+
+func compareFloat(x, y float64) int {
+	xn, yn := math.IsNaN(x), math.IsNaN(y)
+	switch {
+	case xn && yn:
+		return 0
+	case xn:
+		return 1
+	case yn:
+		return -1
+	}
+	return cmp.Compare(x, y)
+}
+
+const nanosPerDay = 86400 * 1_000_000_000
+
+func compareInterval(x, y arrow.MonthDayNanoInterval) int {
+	nx, dx := normInterval(x)
+	ny, dy := normInterval(y)
+	if c := cmp.Compare(dx, dy); c != 0 {
+		return c
+	}
+	return cmp.Compare(nx, ny)
+}
+
+func normInterval(v arrow.MonthDayNanoInterval) (nanos, days int64) {
+	days = int64(v.Months)*30 + int64(v.Days) + v.Nanoseconds/nanosPerDay
+	nanos = v.Nanoseconds % nanosPerDay
+	if nanos < 0 {
+		nanos += nanosPerDay
+		days--
+	}
+	return nanos, days
 }
