@@ -503,7 +503,11 @@ func rangeSelectivity(f *Func, n LNode) (float64, bool) {
 	if !ok {
 		return 0, false
 	}
-	lo, hi, ok := columnRange(n, c.ID)
+	s, ord, ok := findScanColumn(n, c.ID)
+	if !ok {
+		return 0, false
+	}
+	lo, hi, ok := scanColumnRange(s, ord)
 	if !ok || hi <= lo {
 		return 0, false
 	}
@@ -514,44 +518,4 @@ func rangeSelectivity(f *Func, n LNode) (float64, bool) {
 		sel = 1 - below
 	}
 	return max(sel, 0.001), true
-}
-
-// columnRange finds the scan producing id under n and returns the
-// dataset-wide min and max of an integer or date column.
-func columnRange(n LNode, id ColumnID) (lo, hi int64, ok bool) {
-	if s, isScan := n.(*LScan); isScan {
-		for i, c := range s.Cols {
-			if c.ID != id {
-				continue
-			}
-			ord, seen := s.Ordinals[i], false
-			for _, f := range s.Dataset.Files {
-				for _, rg := range f.RowGroups {
-					if ord >= len(rg.Columns) || !rg.Columns[ord].HasMinMax {
-						return 0, 0, false
-					}
-					mn, ok1 := asInt(rg.Columns[ord].Min)
-					mx, ok2 := asInt(rg.Columns[ord].Max)
-					if !ok1 || !ok2 {
-						return 0, 0, false
-					}
-					if !seen || mn < lo {
-						lo = mn
-					}
-					if !seen || mx > hi {
-						hi = mx
-					}
-					seen = true
-				}
-			}
-			return lo, hi, seen
-		}
-		return 0, 0, false
-	}
-	for _, in := range n.Inputs() {
-		if lo, hi, ok := columnRange(in, id); ok {
-			return lo, hi, true
-		}
-	}
-	return 0, 0, false
 }

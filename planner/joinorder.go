@@ -168,53 +168,63 @@ func exprNDV(e Expr, rels []LNode, rows float64) float64 {
 	return rows
 }
 
-// columnNDV finds the scan producing id under n and estimates its distinct
-// values from the dataset's statistics.
+// columnNDV estimates the distinct values of the scan column id under n
+// from the dataset's statistics: its min/max span for integer and date
+// columns, else its row count (as if it were a key).
 func columnNDV(n LNode, id ColumnID) (float64, bool) {
+	s, ord, ok := findScanColumn(n, id)
+	if !ok {
+		return 0, false
+	}
+	rows := float64(max(s.Dataset.Rows, 1))
+	if lo, hi, ok := scanColumnRange(s, ord); ok {
+		return min(rows, float64(hi-lo+1)), true
+	}
+	return rows, true
+}
+
+// findScanColumn finds the scan under n that produces column id and the
+// column's position in the dataset.
+func findScanColumn(n LNode, id ColumnID) (*LScan, int, bool) {
 	if s, ok := n.(*LScan); ok {
 		for i, c := range s.Cols {
 			if c.ID == id {
-				return scanColumnNDV(s, s.Ordinals[i]), true
+				return s, s.Ordinals[i], true
 			}
 		}
-		return 0, false
+		return nil, 0, false
 	}
 	for _, in := range n.Inputs() {
-		if ndv, ok := columnNDV(in, id); ok {
-			return ndv, true
+		if s, ord, ok := findScanColumn(in, id); ok {
+			return s, ord, true
 		}
 	}
-	return 0, false
+	return nil, 0, false
 }
 
-func scanColumnNDV(s *LScan, ord int) float64 {
-	ds := s.Dataset
-	rows := float64(max(ds.Rows, 1))
-	var lo, hi int64
-	seen := false
-	for _, f := range ds.Files {
+// scanColumnRange is the dataset-wide min and max of an integer or date
+// column, from its row-group statistics.
+func scanColumnRange(s *LScan, ord int) (lo, hi int64, ok bool) {
+	for _, f := range s.Dataset.Files {
 		for _, rg := range f.RowGroups {
 			if ord >= len(rg.Columns) || !rg.Columns[ord].HasMinMax {
-				return rows
+				return 0, 0, false
 			}
 			mn, ok1 := asInt(rg.Columns[ord].Min)
 			mx, ok2 := asInt(rg.Columns[ord].Max)
 			if !ok1 || !ok2 {
-				return rows
+				return 0, 0, false
 			}
-			if !seen || mn < lo {
+			if !ok || mn < lo {
 				lo = mn
 			}
-			if !seen || mx > hi {
+			if !ok || mx > hi {
 				hi = mx
 			}
-			seen = true
+			ok = true
 		}
 	}
-	if !seen {
-		return rows
-	}
-	return min(rows, float64(hi-lo+1))
+	return lo, hi, ok
 }
 
 func asInt(v any) (int64, bool) {
