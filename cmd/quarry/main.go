@@ -126,8 +126,11 @@ func serve(args []string) error {
 	var ef engineFlags
 	ef.register(fs)
 	httpAddr := fs.String("http-addr", "127.0.0.1:9047", "HTTP API address")
-	pgAddr := fs.String("pg-addr", "127.0.0.1:15432", "PostgreSQL wire address (not implemented yet)")
-	flightAddr := fs.String("flight-addr", "127.0.0.1:32010", "Arrow Flight SQL address (not implemented yet)")
+	pgAddr := fs.String("pg-addr", "127.0.0.1:15432", "PostgreSQL wire address (empty: off)")
+	flightAddr := fs.String("flight-addr", "127.0.0.1:32010", "Arrow Flight SQL address (empty: off)")
+	tlsCert := fs.String("tls-cert", "", "TLS certificate file (PEM) for the PostgreSQL and Flight SQL doors")
+	tlsKey := fs.String("tls-key", "", "TLS private key file (PEM)")
+	auth := fs.String("auth", "trust", "authentication: trust (no password) or scram (users in the catalog)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -139,7 +142,8 @@ func serve(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return server.Serve(ctx, eng, server.Options{
-		HTTPAddr: *httpAddr, PGAddr: *pgAddr, FlightAddr: *flightAddr, Banner: os.Stdout,
+		HTTPAddr: *httpAddr, PGAddr: *pgAddr, FlightAddr: *flightAddr,
+		TLSCertFile: *tlsCert, TLSKeyFile: *tlsKey, Auth: *auth, Banner: os.Stdout,
 	}, log)
 }
 
