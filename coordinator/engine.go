@@ -193,14 +193,14 @@ func (s *Session) Execute(ctx context.Context, sql string, sink ResultSink) erro
 		if obs != nil {
 			obs.StartStatement(i, len(parsed))
 		}
-		if err := s.executeOne(ctx, p, sink); err != nil {
+		if err := s.executeOne(ctx, p, nil, sink); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (s *Session) executeOne(ctx context.Context, p *planner.Parsed, sink ResultSink) (err error) {
+func (s *Session) executeOne(ctx context.Context, p *planner.Parsed, params *planner.Params, sink ResultSink) (err error) {
 	start := time.Now()
 	log := s.eng.log
 	defer func() {
@@ -224,7 +224,12 @@ func (s *Session) executeOne(ctx context.Context, p *planner.Parsed, sink Result
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	stmt, err := s.eng.planner.Plan(ctx, &s.sess, p)
+	var stmt *planner.Statement
+	if params != nil {
+		stmt, err = s.eng.planner.PlanParams(ctx, &s.sess, p, params)
+	} else {
+		stmt, err = s.eng.planner.Plan(ctx, &s.sess, p)
+	}
 	if err != nil {
 		return err
 	}

@@ -38,6 +38,20 @@ const (
 	StmtDropView                             // drop view Table
 )
 
+// Params are the values of a statement's $n placeholders (PostgreSQL's
+// extended protocol, Flight SQL prepared statements).
+type Params struct {
+	// Types are declared types of $1, $2, … (nil entries, or fewer
+	// entries than placeholders: inferred from the context, as PostgreSQL
+	// does; text when the context says nothing).
+	Types []arrow.DataType
+	// Values supply $1, $2, … in Literal.Value form (nil is NULL). A string
+	// is text the client sent: it converts to the declared or inferred
+	// type like a quoted literal. Nil Values plans without values, to
+	// learn the parameter and result types (Describe).
+	Values []any
+}
+
 // Parsed is one statement of a SQL text.
 type Parsed struct {
 	Text string // the statement's own text
@@ -78,6 +92,8 @@ type Statement struct {
 	Rules map[string]int
 	// Logical is the optimized logical plan as text (for tests and EXPLAIN).
 	Logical string
+	// ParamTypes are the types of $1, $2, … (declared or inferred).
+	ParamTypes []arrow.DataType
 }
 
 // ConstEvaluator evaluates an expression that has no column references and
@@ -105,6 +121,16 @@ func ParseAll(sql string) ([]*Parsed, error) { return parseAll(sql) }
 // that change the session (SET, USE) update sess.
 func (p *Planner) Plan(ctx context.Context, sess *Session, stmt *Parsed) (*Statement, error) {
 	return p.plan(ctx, sess, stmt)
+}
+
+// PlanParams is Plan for a statement with $n placeholders. With
+// params.Values nil the plan is for describing only: its parameters are
+// NULL, so it must not be run.
+func (p *Planner) PlanParams(ctx context.Context, sess *Session, stmt *Parsed, params *Params) (*Statement, error) {
+	if params == nil {
+		params = &Params{}
+	}
+	return p.planWith(ctx, sess, stmt, params)
 }
 
 // Explain renders stmt's plan as text, one operator per line, with the

@@ -46,6 +46,9 @@ type binder struct {
 	winSpecs  map[string]*ast.WindowSpec
 	winErr    error
 	viewDepth int
+	// params supplies $n placeholders; slots records each one's type.
+	params *Params
+	slots  []*paramSlot
 }
 
 // scope is what a name can resolve to in an expression.
@@ -700,7 +703,7 @@ func (b *binder) boolean(e Expr, what string, p int) (Expr, error) {
 		return castTo(e, physical.Boolean), nil
 	}
 	if c, ok := e.(*Const); ok && c.untypedString {
-		return castTo(&Const{Value: c.Value, T: c.T}, physical.Boolean), nil
+		return castTo(c.typed(), physical.Boolean), nil
 	}
 	return nil, sqlerr.At(sqlerr.DatatypeMismatch, p, "argument of %s must be type BOOLEAN, not type %s", what, physical.TypeName(e.Type()))
 }
@@ -891,7 +894,7 @@ func (b *binder) bindExpr(e ast.ExprNode, sc *scope, allowAgg bool) (Expr, error
 // typed constant conversion.
 func (b *binder) cast(v Expr, t arrow.DataType) Expr {
 	if c, ok := v.(*Const); ok && c.untypedString {
-		v = &Const{Value: c.Value, T: c.T}
+		v = c.typed()
 	}
 	if arrow.TypeEqual(v.Type(), t) {
 		return v
@@ -1185,7 +1188,7 @@ func (b *binder) bindAgg(e *ast.AggregateFuncExpr, sc *scope, allowAgg bool) (Ex
 		return nil, err
 	}
 	if c, ok := arg.(*Const); ok && c.untypedString {
-		arg = &Const{Value: c.Value, T: c.T}
+		arg = c.typed()
 	}
 	a := AggExpr{Fn: fn, Arg: arg, Distinct: e.Distinct}
 	at := arg.Type()

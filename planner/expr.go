@@ -31,7 +31,14 @@ type Const struct {
 	// untypedString marks a string literal whose type may still adapt to
 	// its context (as PostgreSQL's unknown-typed literals do).
 	untypedString bool
+	// param, for a $n placeholder, records the type the placeholder is
+	// given by its context (parameter type inference).
+	param *paramSlot
 }
+
+// typed is c as an ordinary typed constant (an untyped literal settling on
+// its string type), still tied to its placeholder.
+func (c *Const) typed() *Const { return &Const{Value: c.Value, T: c.T, param: c.param} }
 
 // Func applies a scalar function (physical.Fn* names).
 type Func struct {

@@ -27,6 +27,9 @@ func (b *binder) bindFunc(e *ast.FuncCallExpr, sc *scope, allowAgg bool) (Expr, 
 		}
 		return b.fold(castTo(&Const{Value: v.Datum.GetString(), T: physical.String}, t), p)
 	}
+	if name == "__param" {
+		return b.bindParam(e)
+	}
 	var args []Expr
 	for _, a := range e.Args {
 		switch a.(type) {
@@ -47,7 +50,7 @@ func (b *binder) bindFunc(e *ast.FuncCallExpr, sc *scope, allowAgg bool) (Expr, 
 	}
 	str := func(i int) error {
 		if c, ok := args[i].(*Const); ok && c.untypedString {
-			args[i] = &Const{Value: c.Value, T: c.T}
+			args[i] = c.typed()
 		}
 		switch args[i].Type().ID() {
 		case arrow.STRING:
@@ -60,7 +63,7 @@ func (b *binder) bindFunc(e *ast.FuncCallExpr, sc *scope, allowAgg bool) (Expr, 
 	}
 	integer := func(i int) error {
 		if c, ok := args[i].(*Const); ok && c.untypedString {
-			args[i] = castTo(&Const{Value: c.Value, T: c.T}, physical.Int64)
+			args[i] = castTo(c.typed(), physical.Int64)
 		}
 		if !isInteger(args[i].Type()) && !isNull(args[i].Type()) {
 			return sqlerr.At(sqlerr.UndefinedFunction, p, "function %s: argument %d must be an integer, not %s", name, i+1, physical.TypeName(args[i].Type()))
@@ -98,7 +101,7 @@ func (b *binder) bindFunc(e *ast.FuncCallExpr, sc *scope, allowAgg bool) (Expr, 
 		}
 		d := args[0]
 		if c, ok := d.(*Const); ok && c.untypedString {
-			s := c.Value.(string)
+			s, _ := c.Value.(string)
 			t := physical.Date
 			if len(strings.TrimSpace(s)) > 10 {
 				t = physical.Timestamp
@@ -135,7 +138,7 @@ func (b *binder) bindFunc(e *ast.FuncCallExpr, sc *scope, allowAgg bool) (Expr, 
 		}
 		d := args[0]
 		if c, ok := d.(*Const); ok && c.untypedString {
-			d = castTo(&Const{Value: c.Value, T: c.T}, physical.Timestamp)
+			d = castTo(c.typed(), physical.Timestamp)
 		}
 		if !isTemporal(d.Type()) && !isNull(d.Type()) {
 			return nil, sqlerr.At(sqlerr.UndefinedFunction, p, "function extract(%s) does not exist", physical.TypeName(d.Type()))

@@ -198,6 +198,10 @@ func mapPos(err error, origin []int) error {
 }
 
 func (p *Planner) plan(ctx context.Context, sess *Session, ps *Parsed) (*Statement, error) {
+	return p.planWith(ctx, sess, ps, nil)
+}
+
+func (p *Planner) planWith(ctx context.Context, sess *Session, ps *Parsed, params *Params) (*Statement, error) {
 	if ps.err != nil {
 		return nil, ps.err
 	}
@@ -210,14 +214,18 @@ func (p *Planner) plan(ctx context.Context, sess *Session, ps *Parsed) (*Stateme
 		return p.planCreateView(ctx, sess, ps)
 	}
 	b := &binder{ctx: ctx, p: p, sess: sess, text: ps.rewritten, derived: map[string][][]string{},
-		nulls: ps.nulls, ctes: map[string]*cteDef{}}
+		nulls: ps.nulls, ctes: map[string]*cteDef{}, params: params}
 	for k, v := range ps.derived {
 		b.derived[k] = append([][]string{}, v...)
 	}
 	st, err := p.planNode(b, st, sess, ps)
 	if err != nil {
+		if st != nil && st.Plan != nil {
+			st.Plan.Release()
+		}
 		return nil, mapPos(err, ps.origin)
 	}
+	st.ParamTypes = b.paramTypes()
 	return st, nil
 }
 

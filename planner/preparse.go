@@ -251,6 +251,10 @@ func rewrite(sql string) rewriteResult {
 				replace[j] = strings.Repeat(" ", len(toks[j].text))
 			}
 		}
+		// $n placeholders (PostgreSQL) → __param(n); TiDB reads $1 as a name.
+		if t.kind == tokWord && isPlaceholder(t.text) {
+			replace[sig[k]] = "__param(" + t.text[1:] + ")"
+		}
 		// VARCHAR without a length (PostgreSQL) is TEXT to TiDB's grammar.
 		_, rewritten := replace[sig[k]]
 		if !rewritten && (t.is("varchar") || t.is("character") && at(k+1).is("varying") || t.is("nvarchar")) && at(k-1).text != "." {
@@ -354,4 +358,17 @@ func parseQualifiedName(sig []token, k int) ([]string, int) {
 		break
 	}
 	return parts, k
+}
+
+// isPlaceholder reports whether a word is a $n parameter placeholder.
+func isPlaceholder(w string) bool {
+	if len(w) < 2 || w[0] != '$' {
+		return false
+	}
+	for i := 1; i < len(w); i++ {
+		if w[i] < '0' || w[i] > '9' {
+			return false
+		}
+	}
+	return true
 }

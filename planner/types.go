@@ -161,7 +161,10 @@ func castTo(e Expr, t arrow.DataType) Expr {
 		return e
 	}
 	if c, ok := e.(*Const); ok && c.Value == nil {
-		return &Const{T: t}
+		if c.param != nil {
+			c.param.t = t
+		}
+		return &Const{T: t, param: c.param}
 	}
 	return &Func{Fn: physical.FnCast, Arg: []Expr{e}, T: t}
 }
@@ -170,10 +173,10 @@ func castTo(e Expr, t arrow.DataType) Expr {
 // operand (as PostgreSQL does with unknown literals: date_col >= '1995-01-01').
 func coerceUntyped(a, b Expr) (Expr, Expr) {
 	if c, ok := a.(*Const); ok && c.untypedString && b.Type().ID() != arrow.STRING && !isNull(b.Type()) {
-		return castTo(&Const{Value: c.Value, T: c.T}, b.Type()), b
+		return castTo(c.typed(), b.Type()), b
 	}
 	if c, ok := b.(*Const); ok && c.untypedString && a.Type().ID() != arrow.STRING && !isNull(a.Type()) {
-		return a, castTo(&Const{Value: c.Value, T: c.T}, a.Type())
+		return a, castTo(c.typed(), a.Type())
 	}
 	return a, b
 }
@@ -205,7 +208,7 @@ func unify(op string, pos int, exprs ...Expr) ([]Expr, arrow.DataType, error) {
 	out := make([]Expr, len(exprs))
 	for i, e := range exprs {
 		if c, ok := e.(*Const); ok && c.untypedString {
-			e = &Const{Value: c.Value, T: c.T}
+			e = c.typed()
 		}
 		out[i] = castTo(e, t)
 	}

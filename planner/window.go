@@ -126,7 +126,7 @@ func (b *binder) bindWindow(e *ast.WindowFuncExpr, sc *scope, specs map[string]*
 			return nil, err
 		}
 		if c, ok := x.(*Const); ok && c.untypedString {
-			x = &Const{Value: c.Value, T: c.T}
+			x = c.typed()
 		}
 		w.args = append(w.args, x)
 	}

@@ -37,6 +37,8 @@ const (
 	InternalError         = "XX000"
 	UndefinedObject       = "42704"
 	InvalidName           = "42602"
+	UndefinedParameter    = "42P02"
+	ProtocolViolation     = "08P01"
 )
 
 // Error is a SQL error with a SQLSTATE code. Pos is the 1-based character
