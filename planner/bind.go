@@ -388,18 +388,32 @@ func (b *binder) bindSelect(sel *ast.SelectStmt) (LNode, []string, error) {
 		}
 	}
 	if aggregating {
-		for _, s := range selSubs {
-			if s.correlated {
-				return nil, nil, sqlerr.New(sqlerr.FeatureNotSupported, "correlated subqueries in the SELECT list or HAVING of an aggregate query are not supported yet")
-			}
-		}
 		agg := &LAggregate{Input: node, GroupBy: groupExprs}
+		grouped := map[ColumnID]bool{}
 		for i, g := range groupExprs {
 			name := fmt.Sprintf("group%d", i)
-			if c, ok := g.(*ColRef); ok {
+			c, isCol := g.(*ColRef)
+			if isCol {
 				name = c.Name
 			}
-			agg.Cols = append(agg.Cols, b.newColumn(name, "", g.Type()))
+			col := b.newColumn(name, "", g.Type())
+			// A grouped column keeps its identity, so that correlated
+			// subqueries in the SELECT list and HAVING, bound against the
+			// rows before grouping, still find it above the aggregate.
+			if isCol && !grouped[c.ID] {
+				col.ID = c.ID
+				grouped[c.ID] = true
+			}
+			agg.Cols = append(agg.Cols, col)
+		}
+		input := idSet(node.Columns())
+		for _, s := range selSubs {
+			for id := range s.outer {
+				if input[id] && !grouped[id] {
+					return nil, nil, sqlerr.New(sqlerr.GroupingError,
+						"subquery uses ungrouped column %q from outer query", columnName(node.Columns(), id))
+				}
+			}
 		}
 		rw := func(e Expr) (Expr, error) { return b.rewritePostAgg(e, agg) }
 		var err error
@@ -1293,4 +1307,14 @@ func fieldTypeToArrow(ft interface {
 		return physical.Timestamp, nil
 	}
 	return nil, sqlerr.New(sqlerr.FeatureNotSupported, "column type %d is not supported", ft.GetType())
+}
+
+// columnName is the name of column id among cols.
+func columnName(cols []Column, id ColumnID) string {
+	for _, c := range cols {
+		if c.ID == id {
+			return c.Name
+		}
+	}
+	return "?"
 }

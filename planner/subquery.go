@@ -15,8 +15,9 @@ import (
 
 // pendingSub attaches one subquery's join to a clause's input.
 type pendingSub struct {
-	attach     func(host LNode) (LNode, error)
-	correlated bool
+	attach func(host LNode) (LNode, error)
+	// outer are the columns of enclosing queries the subquery references.
+	outer map[ColumnID]bool
 }
 
 func attachSubqueries(subs []pendingSub, node LNode) (LNode, error) {
@@ -110,7 +111,7 @@ func (b *binder) bindScalarSubquery(e *ast.SubqueryExpr, sc *scope) (Expr, error
 	// plain lookup joined on the correlated predicates.
 	if agg, ok := findScalarAggregate(sub); ok {
 		val := sub.Columns()[0]
-		err := b.addPending(pendingSub{correlated: true, attach: func(host LNode) (LNode, error) {
+		err := b.addPending(pendingSub{outer: corr, attach: func(host LNode) (LNode, error) {
 			return b.decorrelateAggregate(host, sub, agg, corr)
 		}}, e)
 		return b.markSubCol(val), err
@@ -120,7 +121,7 @@ func (b *binder) bindScalarSubquery(e *ast.SubqueryExpr, sc *scope) (Expr, error
 		return nil, sqlerr.At(sqlerr.FeatureNotSupported, pos(e), "%s", sqlerr.As(err).Msg)
 	}
 	val := sub.Columns()[0]
-	err = b.addPending(pendingSub{correlated: true, attach: func(host LNode) (LNode, error) {
+	err = b.addPending(pendingSub{outer: corr, attach: func(host LNode) (LNode, error) {
 		return &LJoin{Left: host, Right: pulled, Type: physical.LeftJoin, Cond: andAll(preds)}, nil
 	}}, e)
 	return b.markSubCol(val), err
@@ -141,7 +142,7 @@ func (b *binder) bindExists(e *ast.ExistsSubqueryExpr, sc *scope) (Expr, error) 
 		return nil, sqlerr.At(sqlerr.FeatureNotSupported, pos(e), "%s", sqlerr.As(err).Msg)
 	}
 	mark := b.newColumn("exists", "", physical.Boolean)
-	err = b.addPending(pendingSub{correlated: len(corr) > 0, attach: func(host LNode) (LNode, error) {
+	err = b.addPending(pendingSub{outer: corr, attach: func(host LNode) (LNode, error) {
 		return &LJoin{Left: host, Right: pulled, Type: physical.MarkJoin, Cond: andAll(preds), Mark: mark}, nil
 	}}, e)
 	var out Expr = b.markSubCol(mark)
@@ -197,7 +198,7 @@ func (b *binder) markSubquery(q ast.ResultSetNode, sc *scope, v Expr, op opcode.
 		return nil, err
 	}
 	mark := b.newColumn("in", "", physical.Boolean)
-	err = b.addPending(pendingSub{correlated: len(corr) > 0, attach: func(host LNode) (LNode, error) {
+	err = b.addPending(pendingSub{outer: corr, attach: func(host LNode) (LNode, error) {
 		cmp := cmp
 		if f, ok := cmp.(*Func); ok && isConst(f.Arg[0]) {
 			// A constant probe value (1 IN (…), NULL IN (…)) becomes a
