@@ -463,10 +463,12 @@ func (b *binder) bindSelect(sel *ast.SelectStmt) (LNode, []string, error) {
 	// Projection: output items, then hidden ORDER BY expressions.
 	proj := &LProject{Input: node}
 	names := make([]string, len(items))
+	inputCols := idSet(node.Columns())
 	for i, it := range items {
 		proj.Exprs = append(proj.Exprs, it.expr)
 		c := b.newColumn(it.name, "", it.expr.Type())
-		if cr, ok := it.expr.(*ColRef); ok && !it.alias {
+		// (An outer column is not an input: it gets a column of its own.)
+		if cr, ok := it.expr.(*ColRef); ok && !it.alias && inputCols[cr.ID] {
 			c.ID = cr.ID // keep identity: lets ORDER BY reuse input columns
 		}
 		proj.Cols = append(proj.Cols, c)
@@ -653,8 +655,8 @@ func (b *binder) rewritePostAgg(e Expr, agg *LAggregate) (Expr, error) {
 		agg.Cols = append(agg.Cols, c)
 		return &ColRef{ID: c.ID, Name: c.Name, T: c.T}, nil
 	case *ColRef:
-		if b.subCols[x.ID] {
-			return x, nil
+		if b.subCols[x.ID] || !producedBy(agg.Input, x.ID) {
+			return x, nil // a subquery's value, or an outer query's column
 		}
 		return nil, sqlerr.At(sqlerr.GroupingError, b.findName(nil, x.Name),
 			"column %q must appear in the GROUP BY clause or be used in an aggregate function", x.Name)
@@ -1317,4 +1319,14 @@ func columnName(cols []Column, id ColumnID) string {
 		}
 	}
 	return "?"
+}
+
+// producedBy reports whether n outputs column id.
+func producedBy(n LNode, id ColumnID) bool {
+	for _, c := range n.Columns() {
+		if c.ID == id {
+			return true
+		}
+	}
+	return false
 }

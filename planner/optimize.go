@@ -660,6 +660,9 @@ func unionSet(a, b map[ColumnID]bool) map[ColumnID]bool {
 // constant so the schema above stays the same.
 func markFilterToJoin(f *LFilter, j *LJoin) (LNode, bool) {
 	cs := conjuncts(f.Pred)
+	if ex, changed := expandMarkConjuncts(cs); changed {
+		return &LFilter{Input: f.Input, Pred: andAll(ex)}, true
+	}
 	for i, c := range cs {
 		typ, markVal := physical.JoinType(-1), false
 		if r, ok := c.(*ColRef); ok && r.ID == j.Mark.ID {

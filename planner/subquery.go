@@ -116,13 +116,20 @@ func (b *binder) bindScalarSubquery(e *ast.SubqueryExpr, sc *scope) (Expr, error
 		}}, e)
 		return b.markSubCol(val), err
 	}
-	pulled, preds, err := b.pullCorrelated(sub, corr)
+	pulled, preds, exprs, err := b.pullCorrelated(sub, corr)
 	if err != nil {
 		return nil, sqlerr.At(sqlerr.FeatureNotSupported, pos(e), "%s", sqlerr.As(err).Msg)
 	}
 	val := sub.Columns()[0]
 	err = b.addPending(pendingSub{outer: corr, attach: func(host LNode) (LNode, error) {
-		return &LJoin{Left: host, Right: pulled, Type: physical.LeftJoin, Cond: andAll(preds)}, nil
+		expr, lifted := exprs[val.ID]
+		if !lifted {
+			return &LJoin{Left: host, Right: pulled, Type: physical.LeftJoin, Cond: andAll(preds)}, nil
+		}
+		// The value refers to outer columns: compute it after the join.
+		right, marker := b.withMarker(pulled)
+		join := &LJoin{Left: host, Right: right, Type: physical.LeftJoin, Cond: andAll(preds)}
+		return liftValue(join, host, val, marker, expr, &Const{T: val.T}), nil
 	}}, e)
 	return b.markSubCol(val), err
 }
@@ -137,7 +144,8 @@ func (b *binder) bindExists(e *ast.ExistsSubqueryExpr, sc *scope) (Expr, error) 
 	if err != nil {
 		return nil, err
 	}
-	pulled, preds, err := b.pullCorrelated(sub, corr)
+	// EXISTS ignores its select list, correlated or not.
+	pulled, preds, _, err := b.pullCorrelated(sub, corr)
 	if err != nil {
 		return nil, sqlerr.At(sqlerr.FeatureNotSupported, pos(e), "%s", sqlerr.As(err).Msg)
 	}
@@ -188,16 +196,30 @@ func (b *binder) markSubquery(q ast.ResultSetNode, sc *scope, v Expr, op opcode.
 	if len(sub.Columns()) != 1 {
 		return nil, sqlerr.At(sqlerr.SyntaxError, pos(at), "subquery has too many columns")
 	}
-	pulled, preds, err := b.pullCorrelated(sub, corr)
+	pulled, preds, exprs, err := b.pullCorrelated(sub, corr)
 	if err != nil {
 		return nil, sqlerr.At(sqlerr.FeatureNotSupported, pos(at), "%s", sqlerr.As(err).Msg)
 	}
 	col := sub.Columns()[0]
-	cmp, err := b.binary(op, v, &ColRef{ID: col.ID, Name: col.Name, T: col.T}, pos(at))
+	var rhs Expr = &ColRef{ID: col.ID, Name: col.Name, T: col.T}
+	if e, ok := exprs[col.ID]; ok {
+		rhs = e // refers to outer columns: part of the join condition
+	}
+	cmp, err := b.binary(op, v, rhs, pos(at))
 	if err != nil {
 		return nil, err
 	}
 	mark := b.newColumn("in", "", physical.Boolean)
+	// One null-aware mark join gives IN's three-valued result when the
+	// NULLs that matter are those of the whole subquery: uncorrelated =.
+	// Otherwise a second mark join finds the rows where the comparison is
+	// unknown for some subquery row: TRUE if some comparison holds, else
+	// NULL if some is unknown, else FALSE.
+	oneJoin := op == opcode.EQ && len(corr) == 0
+	var unknown Column
+	if !oneJoin {
+		unknown = b.newColumn("in_unknown", "", physical.Boolean)
+	}
 	err = b.addPending(pendingSub{outer: corr, attach: func(host LNode) (LNode, error) {
 		cmp := cmp
 		if f, ok := cmp.(*Func); ok && isConst(f.Arg[0]) {
@@ -215,12 +237,19 @@ func (b *binder) markSubquery(q ast.ResultSetNode, sc *scope, v Expr, op opcode.
 			host = proj
 			cmp = &Func{Fn: f.Fn, Arg: []Expr{&ColRef{ID: kc.ID, Name: kc.Name, T: kc.T}, f.Arg[1]}, T: f.T}
 		}
-		return &LJoin{Left: host, Right: pulled, Type: physical.MarkJoin, Cond: andAll(append([]Expr{cmp}, preds...)),
-			// Null-aware semantics hold over the whole build side, which is
-			// exact for uncorrelated IN only.
-			Mark: mark, NullAware: nullAware && op == opcode.EQ && len(corr) == 0}, nil
+		j := &LJoin{Left: host, Right: pulled, Type: physical.MarkJoin, Cond: andAll(append([]Expr{cmp}, preds...)),
+			Mark: mark, NullAware: nullAware && oneJoin}
+		if oneJoin {
+			return j, nil
+		}
+		isNull := &Func{Fn: physical.FnIsNull, Arg: []Expr{cmp}, T: physical.Boolean}
+		return &LJoin{Left: j, Right: pulled, Type: physical.MarkJoin, Cond: andAll(append([]Expr{isNull}, preds...)),
+			Mark: unknown}, nil
 	}}, at)
 	var out Expr = b.markSubCol(mark)
+	if !oneJoin {
+		out = threeValued(out, b.markSubCol(unknown))
+	}
 	if not {
 		out = &Func{Fn: physical.FnNot, Arg: []Expr{out}, T: physical.Boolean}
 	}
@@ -229,27 +258,38 @@ func (b *binder) markSubquery(q ast.ResultSetNode, sc *scope, v Expr, op opcode.
 
 // pullCorrelated removes the predicates that reference outer columns from
 // the filters of a subquery plan (Project / Filter / Sort over an
-// uncorrelated input) and returns them; projections are widened to pass
-// through the inner columns those predicates need.
-func (b *binder) pullCorrelated(n LNode, outer map[ColumnID]bool) (LNode, []Expr, error) {
+// uncorrelated input) and returns them. Select-list expressions that
+// reference outer columns are taken out too and returned by output column
+// (exprs), to be evaluated above the join. Projections are widened to pass
+// through the inner columns the predicates and expressions need.
+func (b *binder) pullCorrelated(n LNode, outer map[ColumnID]bool) (LNode, []Expr, map[ColumnID]Expr, error) {
 	if len(outer) == 0 {
-		return n, nil, nil
+		return n, nil, nil, nil
 	}
 	switch x := n.(type) {
 	case *LProject:
-		for _, e := range x.Exprs {
-			if refsAny(e, outer) {
-				return nil, nil, sqlerr.New(sqlerr.FeatureNotSupported, "correlated column in a subquery's select list is not supported yet")
-			}
-		}
-		in, preds, err := b.pullCorrelated(x.Input, outer)
+		in, preds, exprs, err := b.pullCorrelated(x.Input, outer)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
-		c := &LProject{Input: in, Exprs: append([]Expr{}, x.Exprs...), Cols: append([]Column{}, x.Cols...)}
+		c := &LProject{Input: in}
+		var lifted []Expr
+		for i, e := range x.Exprs {
+			e = substitute(e, exprs)
+			if refsAny(e, outer) {
+				if exprs == nil {
+					exprs = map[ColumnID]Expr{}
+				}
+				exprs[x.Cols[i].ID] = e
+				lifted = append(lifted, e)
+				continue
+			}
+			c.Exprs = append(c.Exprs, e)
+			c.Cols = append(c.Cols, x.Cols[i])
+		}
 		have := idSet(c.Cols)
 		inCols := in.Columns()
-		for _, p := range preds {
+		for _, p := range append(lifted, preds...) {
 			used := map[ColumnID]bool{}
 			columnsUsed(p, used)
 			for _, ic := range inCols {
@@ -260,14 +300,14 @@ func (b *binder) pullCorrelated(n LNode, outer map[ColumnID]bool) (LNode, []Expr
 				}
 			}
 		}
-		return c, preds, nil
+		return c, preds, exprs, nil
 	case *LFilter:
-		in, preds, err := b.pullCorrelated(x.Input, outer)
+		in, preds, exprs, err := b.pullCorrelated(x.Input, outer)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		var keep []Expr
-		for _, c := range conjuncts(x.Pred) {
+		for _, c := range conjuncts(substitute(x.Pred, exprs)) {
 			if refsAny(c, outer) {
 				preds = append(preds, c)
 			} else {
@@ -275,16 +315,64 @@ func (b *binder) pullCorrelated(n LNode, outer map[ColumnID]bool) (LNode, []Expr
 			}
 		}
 		if len(keep) == 0 {
-			return in, preds, nil
+			return in, preds, exprs, nil
 		}
-		return &LFilter{Input: in, Pred: andAll(keep)}, preds, nil
+		return &LFilter{Input: in, Pred: andAll(keep)}, preds, exprs, nil
 	case *LSort:
 		return b.pullCorrelated(x.Input, outer)
 	}
 	if len(outerRefs(n)) > 0 {
-		return nil, nil, sqlerr.New(sqlerr.FeatureNotSupported, "this correlated subquery is not supported yet")
+		return nil, nil, nil, sqlerr.New(sqlerr.FeatureNotSupported, "this correlated subquery is not supported yet")
 	}
-	return n, nil, nil
+	return n, nil, nil, nil
+}
+
+// substitute replaces references to the columns of m by their expressions.
+func substitute(e Expr, m map[ColumnID]Expr) Expr {
+	if len(m) == 0 {
+		return e
+	}
+	return transformExpr(e, func(x Expr) Expr {
+		if r, ok := x.(*ColRef); ok {
+			if s, ok := m[r.ID]; ok {
+				return s
+			}
+		}
+		return x
+	})
+}
+
+// withMarker adds a constant TRUE column to n, which tells n's rows from
+// the NULL padding of an outer join.
+func (b *binder) withMarker(n LNode) (LNode, Column) {
+	marker := b.newColumn("__matched", "", physical.Boolean)
+	p := &LProject{Input: n}
+	for _, c := range n.Columns() {
+		p.Exprs = append(p.Exprs, &ColRef{ID: c.ID, Name: c.Name, T: c.T})
+		p.Cols = append(p.Cols, c)
+	}
+	p.Exprs = append(p.Exprs, &Const{Value: true, T: physical.Boolean})
+	p.Cols = append(p.Cols, marker)
+	return p, marker
+}
+
+// liftValue computes a subquery's value column above the outer join that
+// attached the subquery: expr where a row matched, else empty (the value
+// over no rows).
+func liftValue(join LNode, host LNode, val, marker Column, expr, empty Expr) LNode {
+	fix := &LProject{Input: join}
+	for _, c := range host.Columns() {
+		fix.Exprs = append(fix.Exprs, &ColRef{ID: c.ID, Name: c.Name, T: c.T})
+		fix.Cols = append(fix.Cols, c)
+	}
+	fix.Exprs = append(fix.Exprs, &CaseExpr{
+		Whens: []Expr{&Func{Fn: physical.FnIsNull, Arg: []Expr{&ColRef{ID: marker.ID, Name: marker.Name, T: marker.T}}, T: physical.Boolean}},
+		Thens: []Expr{castTo(empty, val.T)},
+		Else:  castTo(expr, val.T),
+		T:     val.T,
+	})
+	fix.Cols = append(fix.Cols, val)
+	return fix
 }
 
 func refsAny(e Expr, set map[ColumnID]bool) bool {
@@ -333,14 +421,15 @@ func findScalarAggregate(n LNode) (scalarAgg, bool) {
 // (the left join from D), so COUNT gives 0 and other aggregates NULL, as
 // the scalar subquery would.
 func (b *binder) decorrelateAggregate(host LNode, sub LNode, s scalarAgg, corr map[ColumnID]bool) (LNode, error) {
-	inner, preds, err := b.pullCorrelated(s.agg.Input, corr)
+	inner, preds, exprs, err := b.pullCorrelated(s.agg.Input, corr)
 	if err != nil {
 		return nil, err
 	}
-	for _, e := range s.proj.Exprs {
-		if refsAny(e, corr) {
-			return nil, sqlerr.New(sqlerr.FeatureNotSupported, "correlated column in a subquery's select list is not supported yet")
-		}
+	if len(exprs) > 0 {
+		return nil, sqlerr.New(sqlerr.FeatureNotSupported, "outer columns inside the aggregates of a correlated subquery are not supported yet")
+	}
+	if s.having != nil && refsAny(s.having.Pred, corr) {
+		return nil, sqlerr.New(sqlerr.FeatureNotSupported, "outer columns in the HAVING of a correlated subquery are not supported yet")
 	}
 	if keys, outerCols, ok := equalityCorrelation(preds, corr); ok {
 		return b.decorrelateByKey(host, inner, s, keys, outerCols)
@@ -405,7 +494,17 @@ func (b *binder) decorrelateAggregate(host LNode, sub LNode, s scalarAgg, corr m
 	if s.having != nil {
 		top = &LFilter{Input: top, Pred: s.having.Pred}
 	}
-	proj := &LProject{Input: top, Exprs: append([]Expr{}, s.proj.Exprs...), Cols: append([]Column{}, s.proj.Cols...)}
+	// The select list may refer to the outer columns: here the grouped
+	// domain values.
+	grouped := map[ColumnID]Expr{}
+	for i, c := range hostCols {
+		g := agg.Cols[i]
+		grouped[c.ID] = &ColRef{ID: g.ID, Name: g.Name, T: g.T}
+	}
+	proj := &LProject{Input: top, Cols: append([]Column{}, s.proj.Cols...)}
+	for _, e := range s.proj.Exprs {
+		proj.Exprs = append(proj.Exprs, substitute(e, grouped))
+	}
 	var conds []Expr
 	for i, c := range hostCols {
 		g := agg.Cols[i]
@@ -479,47 +578,25 @@ func (b *binder) decorrelateByKey(host, inner LNode, s scalarAgg, keys []Expr, o
 			empty[c.ID] = &Const{T: c.T}
 		}
 	}
-	val := s.proj.Cols[0]
-	inVal := val
-	if hasCount {
-		inVal = b.newColumn(val.Name, "", val.T)
-	}
-	proj := &LProject{Input: top, Exprs: []Expr{s.proj.Exprs[0]}, Cols: []Column{inVal}}
-	marker := b.newColumn("__matched", "", physical.Boolean)
-	proj.Exprs = append(proj.Exprs, &Const{Value: true, T: physical.Boolean})
-	proj.Cols = append(proj.Cols, marker)
+	val, valExpr := s.proj.Cols[0], s.proj.Exprs[0]
 	var conds []Expr
 	for i, o := range outer {
 		g := agg.Cols[i]
-		proj.Exprs = append(proj.Exprs, &ColRef{ID: g.ID, Name: g.Name, T: g.T})
-		proj.Cols = append(proj.Cols, g)
 		conds = append(conds, &Func{Fn: physical.FnEq, Arg: []Expr{o, &ColRef{ID: g.ID, Name: g.Name, T: g.T}}, T: physical.Boolean})
 	}
-	var out LNode = &LJoin{Left: host, Right: proj, Type: physical.LeftJoin, Cond: andAll(conds)}
-	if !hasCount {
-		return out, nil
-	}
-	emptyVal := transformExpr(s.proj.Exprs[0], func(x Expr) Expr {
-		if r, ok := x.(*ColRef); ok {
-			if e, ok := empty[r.ID]; ok {
-				return e
-			}
+	// The value is computed above the join when a host row without inner
+	// rows needs more than NULL (COUNT), or when it refers to host columns.
+	if !hasCount && !refsAny(valExpr, idSet(host.Columns())) {
+		proj := &LProject{Input: top, Exprs: []Expr{valExpr}, Cols: []Column{val}}
+		for _, g := range agg.Cols[:len(outer)] {
+			proj.Exprs = append(proj.Exprs, &ColRef{ID: g.ID, Name: g.Name, T: g.T})
+			proj.Cols = append(proj.Cols, g)
 		}
-		return x
-	})
-	fix := &LProject{Input: out}
-	for _, c := range host.Columns() {
-		fix.Exprs = append(fix.Exprs, &ColRef{ID: c.ID, Name: c.Name, T: c.T})
-		fix.Cols = append(fix.Cols, c)
+		return &LJoin{Left: host, Right: proj, Type: physical.LeftJoin, Cond: andAll(conds)}, nil
 	}
-	fix.Exprs = append(fix.Exprs, &CaseExpr{
-		Whens: []Expr{&Func{Fn: physical.FnIsNull, Arg: []Expr{&ColRef{ID: marker.ID, Name: marker.Name, T: marker.T}}, T: physical.Boolean}},
-		Thens: []Expr{castTo(emptyVal, val.T)},
-		Else:  &ColRef{ID: inVal.ID, Name: inVal.Name, T: inVal.T},
-		T:     val.T,
-	})
-	fix.Cols = append(fix.Cols, val)
-	return fix, nil
+	right, marker := b.withMarker(top)
+	join := &LJoin{Left: host, Right: right, Type: physical.LeftJoin, Cond: andAll(conds)}
+	return liftValue(join, host, val, marker, valExpr, substitute(valExpr, empty)), nil
 }
 
 // pushedDown is n with its predicates pushed into scans and joins, for
@@ -578,4 +655,57 @@ func refsWithinSet(ids, set map[ColumnID]bool) bool {
 		}
 	}
 	return true
+}
+
+// threeValued is CASE WHEN found THEN TRUE WHEN unknown THEN NULL ELSE
+// FALSE END: the result of a quantified comparison from its two marks.
+func threeValued(found, unknown Expr) Expr {
+	return &CaseExpr{
+		Whens: []Expr{found, unknown},
+		Thens: []Expr{&Const{Value: true, T: physical.Boolean}, &Const{T: physical.Boolean}},
+		Else:  &Const{Value: false, T: physical.Boolean},
+		T:     physical.Boolean,
+	}
+}
+
+// splitThreeValued recognises threeValued's form and returns its marks.
+func splitThreeValued(e Expr) (found, unknown *ColRef, ok bool) {
+	c, isCase := e.(*CaseExpr)
+	if !isCase || len(c.Whens) != 2 || c.Else == nil {
+		return nil, nil, false
+	}
+	found, ok1 := c.Whens[0].(*ColRef)
+	unknown, ok2 := c.Whens[1].(*ColRef)
+	t, ok3 := c.Thens[0].(*Const)
+	n, ok4 := c.Thens[1].(*Const)
+	f, ok5 := c.Else.(*Const)
+	if !(ok1 && ok2 && ok3 && ok4 && ok5) || t.Value != true || n.Value != nil || f.Value != false {
+		return nil, nil, false
+	}
+	return found, unknown, true
+}
+
+// expandMarkConjuncts rewrites a filter's conjuncts over quantified
+// comparisons, where NULL counts as false: threeValued(f, u) is f, and
+// NOT threeValued(f, u) is NOT f AND NOT u. Mark joins under plain marks
+// become semi and anti joins.
+func expandMarkConjuncts(cs []Expr) ([]Expr, bool) {
+	var out []Expr
+	changed := false
+	for _, c := range cs {
+		if f, _, ok := splitThreeValued(c); ok {
+			out, changed = append(out, f), true
+			continue
+		}
+		if n, ok := c.(*Func); ok && n.Fn == physical.FnNot {
+			if f, u, ok := splitThreeValued(n.Arg[0]); ok {
+				out = append(out, &Func{Fn: physical.FnNot, Arg: []Expr{f}, T: physical.Boolean},
+					&Func{Fn: physical.FnNot, Arg: []Expr{u}, T: physical.Boolean})
+				changed = true
+				continue
+			}
+		}
+		out = append(out, c)
+	}
+	return out, changed
 }
