@@ -27,10 +27,11 @@ type hashAggOp struct {
 	built  bool
 	out    []arrow.Record
 	closed bool
+	gomem  goMemory // group maps and states, charged to the query
 }
 
 func newHashAggOp(n *physical.HashAggregate, in Operator, mem memory.Allocator) (*hashAggOp, error) {
-	a := &hashAggOp{n: n, in: in, mem: mem}
+	a := &hashAggOp{n: n, in: in, mem: mem, gomem: newGoMemory(mem)}
 	nk := len(n.GroupBy)
 	if n.Out.NumFields() < nk {
 		return nil, sqlerr.New(sqlerr.InternalError, "aggregate %d: output has fewer columns than keys", n.ID)
@@ -155,6 +156,7 @@ func (a *hashAggOp) Close() error {
 	a.out = nil
 	a.table.release()
 	a.aggs = nil
+	a.gomem.release()
 	return a.in.Close()
 }
 
@@ -202,6 +204,7 @@ func (a *hashAggOp) build(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		a.gomem.set(a.table.goBytes() + int64(a.table.n)*aggStateBytes*int64(len(a.aggs)))
 	}
 	ng := a.table.n
 	if len(a.n.GroupBy) == 0 && ng == 0 {

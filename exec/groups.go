@@ -27,6 +27,15 @@ type groupTable struct {
 	buf    []byte
 	gids   []uint32
 	tiny   []int32 // see assignTiny
+	// keyBytes counts the bytes of the Go strings kept as map keys.
+	keyBytes int64
+}
+
+// goBytes estimates the Go heap the table holds outside its Arrow key
+// builders.
+func (t *groupTable) goBytes() int64 {
+	entries := len(t.ints) + len(t.strs) + len(t.gen)
+	return int64(entries)*mapEntryBytes + t.keyBytes + int64(cap(t.tiny))*4
 }
 
 func newGroupTable(mem memory.Allocator, types []arrow.DataType) *groupTable {
@@ -196,6 +205,7 @@ func (t *groupTable) assignStrings(keys []arrow.Array, a *array.String, gids []u
 				return err
 			}
 			t.strs[strings.Clone(s)] = id
+			t.keyBytes += int64(len(s)) + goStringHeader
 		}
 		gids[i] = id
 	}
@@ -234,6 +244,7 @@ func (t *groupTable) assignGenericSel(keys []arrow.Array, gids []uint32, sel []i
 				return 0, err
 			}
 			t.gen[string(b)] = id
+			t.keyBytes += int64(len(b)) + goStringHeader
 		}
 		return id, nil
 	}

@@ -47,6 +47,8 @@ type joinTable struct {
 	// allocator, so the memory limit sees them.
 	mem  memory.Allocator
 	bufs []*memory.Buffer
+	// gomem charges the Go maps of string and composite keys.
+	gomem goMemory
 }
 
 // allocSlice returns a zeroed slice of n Ts backed by t's allocator.
@@ -65,6 +67,7 @@ func allocSlice[T any](t *joinTable, n int) []T {
 
 // release frees the table's memory; the table is unusable afterwards.
 func (t *joinTable) release() {
+	t.gomem.release()
 	releaseAll(t.bufs)
 	t.bufs = nil
 	t.next, t.loc, t.ints, t.strs, t.gen = nil, nil, nil, nil, nil
@@ -122,8 +125,13 @@ func (t *joinTable) build(keys [][]arrow.Array, sizes []int) error {
 	case kindInt32, kindInt64, kindFloat64:
 		t.ints = newIntTable(t, total)
 	case kindString:
+		t.gomem = newGoMemory(t.mem)
+		t.gomem.set(int64(total) * mapEntryBytes)
 		t.strs = make(map[string]int32, total)
 	default:
+		// Encoded keys are Go strings of their own: about 16 bytes each.
+		t.gomem = newGoMemory(t.mem)
+		t.gomem.set(int64(total) * (mapEntryBytes + goStringHeader + 16))
 		t.gen = make(map[string]int32, total)
 	}
 	// Insert backwards and prepend to chains, so chains run in build order.

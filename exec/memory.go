@@ -67,6 +67,47 @@ func (a *accountingAllocator) Free(b []byte) {
 	a.mem.Free(b)
 }
 
+// goMemory charges Go-heap memory an operator holds outside Arrow buffers
+// (hash maps, per-group states) to the query's account, so that the
+// memory limit sees it too. Its methods do nothing when the operator's
+// allocator does not account (tests with plain allocators).
+type goMemory struct {
+	acct    *accountingAllocator
+	charged int64
+}
+
+func newGoMemory(mem memory.Allocator) goMemory {
+	a, _ := mem.(*accountingAllocator)
+	return goMemory{acct: a}
+}
+
+// set makes the charge total bytes; it panics with the memory-limit
+// sentinel when that goes over the limit.
+func (g *goMemory) set(total int64) {
+	if g.acct == nil || total == g.charged {
+		return
+	}
+	delta := total - g.charged
+	g.acct.reserve(delta)
+	g.charged = total
+}
+
+// release returns everything charged.
+func (g *goMemory) release() {
+	if g.acct != nil && g.charged != 0 {
+		g.acct.used.Add(-g.charged)
+	}
+	g.charged = 0
+}
+
+// Rough Go-heap costs: a map entry with its share of buckets, and one
+// aggregate's state for one group.
+const (
+	mapEntryBytes  = 48
+	aggStateBytes  = 24
+	goStringHeader = 16
+)
+
 // recoverError converts a recovered panic value into an error: the memory
 // limit sentinel into its 53200 error, anything else into an internal
 // error.
