@@ -333,10 +333,54 @@ func (wb *winBuild) frames(fr physical.Frame) (fs, fe []int32, err error) {
 				fe[i] = int32(rangeBound(fr.End, rs[1], i, a, b, lo, hi, ps, pe, null, true))
 			}
 		}
+	case physical.FrameGroups:
+		so, err := rowsOffset(fr.Start)
+		if err != nil {
+			return nil, nil, err
+		}
+		eo, err := rowsOffset(fr.End)
+		if err != nil {
+			return nil, nil, err
+		}
+		lay := &wb.lay
+		for p := range wb.parts() {
+			a, b := wb.part(p)
+			ga, gb := int64(lay.peerOf[a]), int64(lay.peerOf[b-1])
+			for i := a; i < b; i++ {
+				g := int64(lay.peerOf[i])
+				fs[i] = groupsBound(lay.peers, fr.Start.Kind, so, g, ga, gb, a, b, false)
+				fe[i] = groupsBound(lay.peers, fr.End.Kind, eo, g, ga, gb, a, b, true)
+			}
+		}
 	default:
 		return nil, nil, internalf("window frame unit %d", fr.Unit)
 	}
 	return fs, fe, nil
+}
+
+// groupsBound is one end of a GROUPS frame for a row of peer group g in a
+// partition [a, b) whose groups are ga…gb; end bounds are exclusive.
+func groupsBound(peers []int32, kind physical.BoundKind, off, g, ga, gb int64, a, b int, end bool) int32 {
+	switch kind {
+	case physical.UnboundedPreceding:
+		return int32(a)
+	case physical.UnboundedFollowing:
+		return int32(b)
+	case physical.Preceding:
+		g -= off
+	case physical.Following:
+		g += off
+	}
+	if end {
+		g++ // the end is the start of the next group
+	}
+	switch {
+	case g < ga:
+		return int32(a)
+	case g > gb:
+		return int32(b)
+	}
+	return peers[g]
 }
 
 // offsetValue is a bound's offset in Literal.Value form (a *Literal is

@@ -251,8 +251,13 @@ func (b *binder) bindFrame(f *ast.FrameClause, ordered bool, p int) (physical.Fr
 		out.Unit = physical.FrameRows
 	case ast.Ranges:
 		out.Unit = physical.FrameRange
+	case ast.Groups:
+		if !ordered {
+			return out, sqlerr.At(sqlerr.WindowingError, p, "GROUPS mode requires an ORDER BY clause")
+		}
+		out.Unit = physical.FrameGroups
 	default:
-		return out, sqlerr.At(sqlerr.FeatureNotSupported, p, "GROUPS frames are not supported")
+		return out, sqlerr.At(sqlerr.FeatureNotSupported, p, "frame unit %v is not supported", f.Type)
 	}
 	bound := func(fb ast.FrameBound, start bool) (physical.FrameBound, error) {
 		switch {
@@ -276,13 +281,13 @@ func (b *binder) bindFrame(f *ast.FrameClause, ordered bool, p int) (physical.Fr
 			kind = physical.Preceding
 		}
 		v := c.Value
-		if out.Unit == physical.FrameRows {
+		if out.Unit == physical.FrameRows || out.Unit == physical.FrameGroups {
 			switch n := v.(type) {
 			case int32:
 				v = int64(n)
 			case int64:
 			default:
-				return physical.FrameBound{}, sqlerr.At(sqlerr.FeatureNotSupported, p, "ROWS offsets must be integers")
+				return physical.FrameBound{}, sqlerr.At(sqlerr.FeatureNotSupported, p, "ROWS and GROUPS offsets must be integers")
 			}
 			if v.(int64) < 0 {
 				return physical.FrameBound{}, sqlerr.At(sqlerr.InvalidParameterValue, p, "frame offset must not be negative")

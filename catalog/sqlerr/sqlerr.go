@@ -39,6 +39,7 @@ const (
 	InvalidName           = "42602"
 	UndefinedParameter    = "42P02"
 	ProtocolViolation     = "08P01"
+	WindowingError        = "42P20"
 )
 
 // Error is a SQL error with a SQLSTATE code. Pos is the 1-based character

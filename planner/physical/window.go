@@ -32,6 +32,9 @@ const (
 	// or date: days); with UnboundedPreceding/CurrentRow/UnboundedFollowing
 	// bounds, peers (rows with equal ORDER BY keys) share a frame.
 	FrameRange
+	// FrameGroups offsets count peer groups (rows with equal ORDER BY
+	// keys): 1 PRECEDING starts at the previous group's first row.
+	FrameGroups
 )
 
 // BoundKind is one end of a frame.
@@ -46,7 +49,7 @@ const (
 )
 
 // FrameBound is one end of a frame. Offset is a non-negative integer for
-// ROWS; for RANGE it is a Literal.Value of the ORDER BY key's type (for
+// ROWS and GROUPS; for RANGE it is a Literal.Value of the ORDER BY key's type (for
 // decimals at the key's scale) or int64 days for a DATE key.
 type FrameBound struct {
 	Kind   BoundKind
