@@ -55,6 +55,8 @@ func TestSLT(t *testing.T) {
 var sqliteCorpus = []string{
 	"select1.test", "select2.test", "select3.test", "select4.test", "select5.test",
 	"evidence/in1.test", "evidence/in2.test", "evidence/slt_lang_aggfunc.test",
+	"random/aggregates/slt_good_0.test", "random/expr/slt_good_0.test",
+	"random/groupby/slt_good_0.test", "random/select/slt_good_0.test",
 }
 
 // sqliteBaseline holds, per corpus file, the minimum number of records that
