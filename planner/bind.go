@@ -46,6 +46,10 @@ type binder struct {
 	winSpecs  map[string]*ast.WindowSpec
 	winErr    error
 	viewDepth int
+	// outerAggs are aggregates written in subqueries that belong to an
+	// enclosing query (their arguments use only its columns), by that
+	// query's scope.
+	outerAggs map[*scope][]outerAgg
 	// params supplies $n placeholders; slots records each one's type.
 	params *Params
 	slots  []*paramSlot
@@ -255,6 +259,9 @@ func (b *binder) bindSelect(sel *ast.SelectStmt) (LNode, []string, error) {
 		if pred, err = b.boolean(pred, "WHERE", pos(sel.Where)); err != nil {
 			return nil, nil, err
 		}
+		if len(b.outerAggs[sc]) > 0 {
+			return nil, nil, sqlerr.At(sqlerr.GroupingError, pos(sel.Where), "aggregate functions are not allowed in WHERE")
+		}
 		// Conjuncts without subqueries filter first, so that subqueries
 		// (and the domains of correlated ones) see the filtered input.
 		var plain, withSub []Expr
@@ -374,7 +381,8 @@ func (b *binder) bindSelect(sel *ast.SelectStmt) (LNode, []string, error) {
 		}
 	}
 
-	aggregating := len(groupExprs) > 0 || having != nil
+	outerAggs := b.outerAggs[sc]
+	aggregating := len(groupExprs) > 0 || having != nil || len(outerAggs) > 0
 	for _, it := range items {
 		aggregating = aggregating || hasAgg(it.expr)
 	}
@@ -433,6 +441,24 @@ func (b *binder) bindSelect(sel *ast.SelectStmt) (LNode, []string, error) {
 			}
 		}
 		node = agg
+		if len(outerAggs) > 0 {
+			// Aggregates of this query written inside its subqueries:
+			// computed here, seen there as outer columns.
+			proj := &LProject{Input: agg}
+			for _, c := range agg.Cols {
+				proj.Exprs = append(proj.Exprs, &ColRef{ID: c.ID, Name: c.Name, T: c.T})
+				proj.Cols = append(proj.Cols, c)
+			}
+			for _, oa := range outerAggs {
+				x, err := rw(oa.expr)
+				if err != nil {
+					return nil, nil, err
+				}
+				proj.Exprs = append(proj.Exprs, x)
+				proj.Cols = append(proj.Cols, oa.col)
+			}
+			node = proj
+		}
 		if node, err = attachSubqueries(selSubs, node); err != nil {
 			return nil, nil, err
 		}
@@ -1188,6 +1214,9 @@ func (b *binder) bindCase(e *ast.CaseExpr, sc *scope, allowAgg bool) (Expr, erro
 }
 
 func (b *binder) bindAgg(e *ast.AggregateFuncExpr, sc *scope, allowAgg bool) (Expr, error) {
+	if x, ok, err := b.bindOuterAgg(e, sc); ok || err != nil {
+		return x, err
+	}
 	if !allowAgg {
 		return nil, sqlerr.At(sqlerr.GroupingError, pos(e), "aggregate functions are not allowed here")
 	}
@@ -1329,4 +1358,51 @@ func producedBy(n LNode, id ColumnID) bool {
 		}
 	}
 	return false
+}
+
+// outerAgg is an aggregate of an enclosing query met inside a subquery:
+// expr is bound in the enclosing query, col is how the subquery sees it.
+type outerAgg struct {
+	expr Expr
+	col  Column
+}
+
+// bindOuterAgg binds an aggregate whose arguments reference only columns
+// of the immediately enclosing query as that query's aggregate, as SQL
+// does (SELECT (SELECT max(o.x) FROM t) FROM o is an aggregate over o).
+func (b *binder) bindOuterAgg(e *ast.AggregateFuncExpr, sc *scope) (Expr, bool, error) {
+	if sc == nil || sc.outer == nil || len(e.Args) == 0 {
+		return nil, false, nil
+	}
+	saved := b.pending
+	b.pending = nil // the probe binding must not register subqueries
+	used := map[ColumnID]bool{}
+	for _, a := range e.Args {
+		x, err := b.bindExpr(a, sc, false)
+		if err != nil {
+			b.pending = saved
+			return nil, false, nil // the ordinary path reports it
+		}
+		columnsUsed(x, used)
+	}
+	b.pending = saved
+	if len(used) == 0 {
+		return nil, false, nil
+	}
+	inner, enclosing := idSet(sc.cols), idSet(sc.outer.cols)
+	for id := range used {
+		if inner[id] || !enclosing[id] {
+			return nil, false, nil
+		}
+	}
+	x, err := b.bindAgg(e, sc.outer, true)
+	if err != nil {
+		return nil, true, err
+	}
+	col := b.newColumn(strings.ToLower(e.F), "", x.Type())
+	if b.outerAggs == nil {
+		b.outerAggs = map[*scope][]outerAgg{}
+	}
+	b.outerAggs[sc.outer] = append(b.outerAggs[sc.outer], outerAgg{expr: x, col: col})
+	return &ColRef{ID: col.ID, Name: col.Name, T: col.T}, true, nil
 }
