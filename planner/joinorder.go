@@ -1,6 +1,8 @@
 package planner
 
 import (
+	"fmt"
+
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/quarrydb/quarry/planner/physical"
 )
@@ -8,12 +10,11 @@ import (
 // RuleJoinOrder reorders trees of inner joins.
 const RuleJoinOrder = "join_order"
 
-// reorderJoins rewrites a maximal tree of inner (and cross) joins into a
-// left-deep tree: the largest input (by estimate) is probed, and each next
-// input is the smallest one connected to what is joined so far by an
-// equality (a cross product only when nothing is connected). Every build
-// side is thus as small as the estimates allow. A projection restores the
-// original column order.
+// reorderJoins rewrites a maximal tree of inner (and cross) joins into the
+// cheapest tree the estimates find: up to maxDPRelations inputs by dynamic
+// programming over bushy trees (each join builds its smaller side, cross
+// products only where no equality connects), beyond that greedily. A
+// projection restores the original column order.
 func reorderJoins(o *optimizer, n LNode) (LNode, bool) {
 	j, ok := n.(*LJoin)
 	if !ok || j.Type != physical.InnerJoin {
@@ -43,71 +44,38 @@ func reorderJoins(o *optimizer, n LNode) (LNode, bool) {
 		est[i] = estimateRows(r)
 		sets[i] = idSet(r.Columns())
 	}
-	order := []int{}
-	used := make([]bool, len(rels))
-	// Start with the largest input.
-	first := 0
-	for i := range rels {
-		if est[i] > est[first] {
-			first = i
-		}
+	var tree *joinTree
+	if len(rels) <= maxDPRelations {
+		tree = bestJoinTree(rels, est, sets, conds)
+	} else {
+		tree = greedyJoinTree(rels, est, sets, conds)
 	}
-	order = append(order, first)
-	used[first] = true
-	have := copyIDs(sets[first])
-	cur := est[first]
-	var curRels []LNode
-	curRels = append(curRels, rels[first])
-	for len(order) < len(rels) {
-		best, bestConnected, bestOut := -1, false, 0.0
-		for i := range rels {
-			if used[i] {
-				continue
-			}
-			out, connected := joinOutput(conds, have, curRels, cur, sets[i], rels[i], est[i])
-			switch {
-			case best < 0,
-				connected && !bestConnected,
-				connected == bestConnected && (out < bestOut || out == bestOut && est[i] < est[best]):
-				best, bestConnected, bestOut = i, connected, out
-			}
-		}
-		order = append(order, best)
-		used[best] = true
-		curRels = append(curRels, rels[best])
-		cur = bestOut
-		for id := range sets[best] {
-			have[id] = true
-		}
+	if tree.shape() == originalShape(j) {
+		return n, false // keeps the rule from rewriting what it produced
 	}
-	// Same order as before: nothing to do (keeps the rule from looping).
-	same := true
-	for i, k := range order {
-		if i != k {
-			same = false
-		}
-	}
-	if same {
-		return n, false
-	}
-	// Build the left-deep tree, placing each condition at the first join
-	// where all its columns are available.
+	// Build the tree, placing each condition at the lowest join where all
+	// its columns are available.
 	placed := make([]bool, len(conds))
-	var tree LNode = rels[order[0]]
-	have = copyIDs(sets[order[0]])
-	for _, k := range order[1:] {
-		for id := range sets[k] {
-			have[id] = true
+	var build func(t *joinTree) (LNode, map[ColumnID]bool)
+	build = func(t *joinTree) (LNode, map[ColumnID]bool) {
+		if t.left == nil {
+			return rels[t.leaf], copyIDs(sets[t.leaf])
+		}
+		l, lc := build(t.left)
+		r, rc := build(t.right)
+		for id := range rc {
+			lc[id] = true
 		}
 		var cs []Expr
 		for ci, c := range conds {
-			if !placed[ci] && refsWithin(c, have) {
+			if !placed[ci] && refsWithin(c, lc) {
 				cs = append(cs, c)
 				placed[ci] = true
 			}
 		}
-		tree = &LJoin{Left: tree, Right: rels[k], Type: physical.InnerJoin, Cond: andAll(cs)}
+		return &LJoin{Left: l, Right: r, Type: physical.InnerJoin, Cond: andAll(cs)}, lc
 	}
+	root, _ := build(tree)
 	var rest []Expr
 	for ci, c := range conds {
 		if !placed[ci] {
@@ -115,14 +83,217 @@ func reorderJoins(o *optimizer, n LNode) (LNode, bool) {
 		}
 	}
 	if len(rest) > 0 {
-		tree = &LFilter{Input: tree, Pred: andAll(rest)}
+		root = &LFilter{Input: root, Pred: andAll(rest)}
 	}
-	proj := &LProject{Input: tree}
+	proj := &LProject{Input: root}
 	for _, c := range j.Columns() {
 		proj.Exprs = append(proj.Exprs, &ColRef{ID: c.ID, Name: c.Name, T: c.T})
 		proj.Cols = append(proj.Cols, c)
 	}
 	return proj, true
+}
+
+// maxDPRelations bounds the exhaustive search (3^n splits); larger join
+// graphs are ordered greedily.
+const maxDPRelations = 10
+
+// joinTree is a join order: a leaf (an input relation) or a join whose
+// right side is the build side.
+type joinTree struct {
+	leaf        int
+	left, right *joinTree
+	card, cost  float64
+}
+
+func (t *joinTree) shape() string {
+	if t.left == nil {
+		return fmt.Sprint(t.leaf)
+	}
+	return "(" + t.left.shape() + " " + t.right.shape() + ")"
+}
+
+// originalShape is the shape of the inner-join tree j as written, with its
+// inputs numbered as reorderJoins flattens them.
+func originalShape(j *LJoin) string {
+	next := 0
+	var walk func(x LNode) string
+	walk = func(x LNode) string {
+		if jj, ok := x.(*LJoin); ok && jj.Type == physical.InnerJoin {
+			l := walk(jj.Left)
+			return "(" + l + " " + walk(jj.Right) + ")"
+		}
+		next++
+		return fmt.Sprint(next - 1)
+	}
+	return walk(j)
+}
+
+// Cost model: a join reads its probe side once, builds a hash table of its
+// build side (dearer per row) and produces its output.
+const buildRowCost = 2
+
+// joinGraph holds what the enumerators need about the inputs and the
+// equalities between them.
+type joinGraph struct {
+	rels  []LNode
+	est   []float64
+	edges []joinEdge
+}
+
+// joinEdge is an equality between expressions over two disjoint sets of
+// inputs (bit masks).
+type joinEdge struct {
+	a, b         Expr
+	maskA, maskB uint
+}
+
+func newJoinGraph(rels []LNode, est []float64, sets []map[ColumnID]bool, conds []Expr) *joinGraph {
+	g := &joinGraph{rels: rels, est: est}
+	mask := func(e Expr) uint {
+		used := map[ColumnID]bool{}
+		columnsUsed(e, used)
+		var m uint
+		for id := range used {
+			for i, s := range sets {
+				if s[id] {
+					m |= 1 << i
+				}
+			}
+		}
+		return m
+	}
+	for _, c := range conds {
+		f, ok := c.(*Func)
+		if !ok || f.Fn != physical.FnEq || isConst(f.Arg[0]) || isConst(f.Arg[1]) {
+			continue
+		}
+		ma, mb := mask(f.Arg[0]), mask(f.Arg[1])
+		if ma == 0 || mb == 0 || ma&mb != 0 {
+			continue
+		}
+		g.edges = append(g.edges, joinEdge{a: f.Arg[0], b: f.Arg[1], maskA: ma, maskB: mb})
+	}
+	return g
+}
+
+func (g *joinGraph) relsOf(m uint) []LNode {
+	var out []LNode
+	for i, r := range g.rels {
+		if m&(1<<i) != 0 {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// joinCard estimates |A ⋈ B| from the most selective equality between
+// them: |A|·|B| / max(ndv). It reports false when nothing connects them.
+func (g *joinGraph) joinCard(a, b uint, ca, cb float64) (float64, bool) {
+	best, connected := ca*cb, false
+	for _, e := range g.edges {
+		x, y := e.a, e.b
+		switch {
+		case e.maskA&^a == 0 && e.maskB&^b == 0:
+		case e.maskA&^b == 0 && e.maskB&^a == 0:
+			x, y = y, x
+		default:
+			continue
+		}
+		ndv := max(exprNDV(x, g.relsOf(a), ca), exprNDV(y, g.relsOf(b), cb), 1)
+		if out := ca * cb / ndv; !connected || out < best {
+			best, connected = out, true
+		}
+	}
+	return max(best, 1), connected
+}
+
+// join combines two trees, the smaller one as the build side.
+func (g *joinGraph) join(l, r *joinTree, lm, rm uint) (*joinTree, bool) {
+	card, connected := g.joinCard(lm, rm, l.card, r.card)
+	if r.card > l.card {
+		l, r = r, l
+	}
+	return &joinTree{left: l, right: r, card: card,
+		cost: l.cost + r.cost + l.card + buildRowCost*r.card + card}, connected
+}
+
+// bestJoinTree finds the cheapest join tree, bushy trees included, by
+// dynamic programming over subsets of the inputs; cross products are
+// considered only for subsets no equality connects.
+func bestJoinTree(rels []LNode, est []float64, sets []map[ColumnID]bool, conds []Expr) *joinTree {
+	g := newJoinGraph(rels, est, sets, conds)
+	n := len(rels)
+	best := make([]*joinTree, 1<<n)
+	for i := range rels {
+		best[1<<i] = &joinTree{leaf: i, card: est[i], cost: est[i]}
+	}
+	for s := uint(1); s < 1<<n; s++ {
+		if best[s] != nil {
+			continue
+		}
+		var bestConn, bestCross *joinTree
+		// Each split once: the part holding the lowest input is the left.
+		low := s & -s
+		for a := (s - 1) & s; a > 0; a = (a - 1) & s {
+			if a&low == 0 {
+				continue
+			}
+			b := s &^ a
+			t, connected := g.join(best[a], best[b], a, b)
+			if connected {
+				if bestConn == nil || t.cost < bestConn.cost {
+					bestConn = t
+				}
+			} else if bestCross == nil || t.cost < bestCross.cost {
+				bestCross = t
+			}
+		}
+		if bestConn != nil {
+			best[s] = bestConn
+		} else {
+			best[s] = bestCross
+		}
+	}
+	return best[1<<n-1]
+}
+
+// greedyJoinTree builds a left-deep tree: the largest input is probed,
+// and each next input is the one connected to what is joined so far with
+// the smallest estimated output.
+func greedyJoinTree(rels []LNode, est []float64, sets []map[ColumnID]bool, conds []Expr) *joinTree {
+	used := make([]bool, len(rels))
+	first := 0
+	for i := range rels {
+		if est[i] > est[first] {
+			first = i
+		}
+	}
+	used[first] = true
+	have := copyIDs(sets[first])
+	tree := &joinTree{leaf: first, card: est[first]}
+	curRels := []LNode{rels[first]}
+	for k := 1; k < len(rels); k++ {
+		best, bestConnected, bestOut := -1, false, 0.0
+		for i := range rels {
+			if used[i] {
+				continue
+			}
+			out, connected := joinOutput(conds, have, curRels, tree.card, sets[i], rels[i], est[i])
+			switch {
+			case best < 0,
+				connected && !bestConnected,
+				connected == bestConnected && (out < bestOut || out == bestOut && est[i] < est[best]):
+				best, bestConnected, bestOut = i, connected, out
+			}
+		}
+		used[best] = true
+		curRels = append(curRels, rels[best])
+		tree = &joinTree{left: tree, right: &joinTree{leaf: best, card: est[best]}, card: bestOut}
+		for id := range sets[best] {
+			have[id] = true
+		}
+	}
+	return tree
 }
 
 // joinOutput estimates the rows of joining the current tree (cur rows, the
