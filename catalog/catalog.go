@@ -296,6 +296,9 @@ func (c *Catalog) lookup(ctx context.Context, name []string, defaultSchema strin
 	if err := ctx.Err(); err != nil {
 		return nil, sqlerr.As(err)
 	}
+	if ds, ok, err := c.systemDataset(ctx, name); ok || err != nil {
+		return ds, err
+	}
 	if len(name) == 1 {
 		if defaultSchema != "" {
 			for _, prefix := range schemaCandidates(defaultSchema) {

@@ -19,6 +19,11 @@ type Session struct {
 	// source-qualified folder "src.folder"); empty means only in-memory
 	// tables resolve unqualified.
 	DefaultSchema string
+	// Settings are run-time parameters by lower-case name: what SET stored
+	// (SHOW and current_setting read them back). The PostgreSQL front
+	// door also keeps the startup parameters here, "user" and "database"
+	// among them.
+	Settings map[string]string
 }
 
 // StatementKind classifies a planned statement.
@@ -69,6 +74,9 @@ type Parsed struct {
 	rewritten string
 	origin    []int
 	nulls     map[int]bool
+	// pg is a PostgreSQL session or transaction statement (SET, SHOW,
+	// DISCARD, BEGIN …), recognised before TiDB's parser.
+	pg *pgCommand
 }
 
 // Statement is a planned statement.

@@ -53,6 +53,9 @@ type binder struct {
 	// params supplies $n placeholders; slots records each one's type.
 	params *Params
 	slots  []*paramSlot
+	// pgEmpty marks the columns of set-returning functions in FROM that
+	// yield no rows (see bindTableFunc).
+	pgEmpty map[ColumnID]bool
 }
 
 // scope is what a name can resolve to in an expression.
@@ -101,6 +104,9 @@ func (b *binder) bindFrom(n ast.ResultSetNode) (LNode, *scope, error) {
 			}
 			return b.bindTable(src, n.AsName.O)
 		case *ast.SelectStmt, *ast.SetOprStmt:
+			if call, ok := tableFuncCall(n); ok {
+				return b.bindTableFunc(n, call)
+			}
 			if n.AsName.O == "" {
 				return nil, nil, sqlerr.New(sqlerr.SyntaxError, "subquery in FROM must have an alias")
 			}
@@ -721,6 +727,9 @@ func exprName(e ast.ExprNode) string {
 		return strings.ToLower(e.F)
 	case *ast.FuncCallExpr:
 		n := e.FnName.L
+		if name, ok := pgExprName(e); ok {
+			return name
+		}
 		if strings.HasPrefix(n, "__") {
 			return strings.TrimPrefix(n, "__")
 		}

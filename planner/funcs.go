@@ -80,6 +80,9 @@ func (b *binder) bindFunc(e *ast.FuncCallExpr, sc *scope, allowAgg bool) (Expr, 
 		if !ok {
 			return nil, sqlerr.At(sqlerr.SyntaxError, p, "bad CAST")
 		}
+		if x, ok, err := b.pgCast(args[0], e, tn.Value.(string), p); ok {
+			return x, err
+		}
 		t, err := parseTypeName(tn.Value.(string))
 		if err != nil {
 			return nil, sqlerr.At(sqlerr.UndefinedObject, p, "%s", err.(*sqlerr.Error).Msg)
@@ -400,6 +403,9 @@ func (b *binder) bindFunc(e *ast.FuncCallExpr, sc *scope, allowAgg bool) (Expr, 
 			}
 		}
 		return &Func{Fn: physical.FnRegexpLike, Arg: args, T: physical.Boolean}, nil
+	}
+	if x, ok, err := b.bindPgFunc(name, args, e, sc, allowAgg, p); ok {
+		return x, err
 	}
 	return nil, sqlerr.At(sqlerr.UndefinedFunction, p, "function %s does not exist", name)
 }

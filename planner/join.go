@@ -25,6 +25,9 @@ type LJoin struct {
 	// NullsEqual makes key equality treat NULL = NULL (set operations,
 	// decorrelated subqueries joining on their domain).
 	NullsEqual bool
+	// ordered marks the joins the join_order rule built, which it does not
+	// visit again.
+	ordered bool
 }
 
 // LUnion concatenates inputs; input i's column j becomes output column j.

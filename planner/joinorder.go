@@ -17,7 +17,7 @@ const RuleJoinOrder = "join_order"
 // projection restores the original column order.
 func reorderJoins(o *optimizer, n LNode) (LNode, bool) {
 	j, ok := n.(*LJoin)
-	if !ok || j.Type != physical.InnerJoin {
+	if !ok || j.Type != physical.InnerJoin || j.ordered {
 		return n, false
 	}
 	var rels []LNode
@@ -51,7 +51,8 @@ func reorderJoins(o *optimizer, n LNode) (LNode, bool) {
 		tree = greedyJoinTree(rels, est, sets, conds)
 	}
 	if tree.shape() == originalShape(j) {
-		return n, false // keeps the rule from rewriting what it produced
+		markOrdered(j) // its sub-trees are settled too
+		return n, false
 	}
 	// Build the tree, placing each condition at the lowest join where all
 	// its columns are available.
@@ -73,7 +74,7 @@ func reorderJoins(o *optimizer, n LNode) (LNode, bool) {
 				placed[ci] = true
 			}
 		}
-		return &LJoin{Left: l, Right: r, Type: physical.InnerJoin, Cond: andAll(cs)}, lc
+		return &LJoin{Left: l, Right: r, Type: physical.InnerJoin, Cond: andAll(cs), ordered: true}, lc
 	}
 	root, _ := build(tree)
 	var rest []Expr
@@ -416,4 +417,16 @@ func copyIDs(s map[ColumnID]bool) map[ColumnID]bool {
 		out[k] = true
 	}
 	return out
+}
+
+// markOrdered flags the inner joins of the tree j, whose order the rule
+// found best, so that it does not reorder their sub-trees on its way down
+// (a flag on immutable nodes: it only saves work).
+func markOrdered(j *LJoin) {
+	j.ordered = true
+	for _, in := range []LNode{j.Left, j.Right} {
+		if jj, ok := in.(*LJoin); ok && jj.Type == physical.InnerJoin {
+			markOrdered(jj)
+		}
+	}
 }

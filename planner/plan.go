@@ -70,7 +70,22 @@ func parseOne(text string) *Parsed {
 			return ps
 		}
 	}
-	rw := rewrite(ps.Text)
+	if c, err := parsePgCommand(sig, ps.Text); c != nil || err != nil {
+		ps.pg, ps.err = c, err
+		return ps
+	}
+	pg := pgSpell(ps.Text)
+	rw := rewrite(pg.text)
+	for i, o := range rw.origin {
+		rw.origin[i] = pg.origin[min(o, len(pg.origin)-1)]
+	}
+	if len(rw.nulls) > 0 {
+		nulls := make(map[int]bool, len(rw.nulls))
+		for o, first := range rw.nulls {
+			nulls[pg.origin[min(o, len(pg.origin)-1)]] = first
+		}
+		rw.nulls = nulls
+	}
 	folded, foldOrigin := foldLongNames(rw.text)
 	for i, o := range foldOrigin {
 		foldOrigin[i] = rw.origin[o]
@@ -123,8 +138,13 @@ func syntaxError(err error, text string) error {
 	// TiDB reports the column after the offending token; point at the
 	// token itself when we can find it.
 	if near != "" {
-		if i := strings.Index(text, near); i >= 0 && i <= off {
-			off = i
+		// The last occurrence at or before the reported column: rewrites
+		// may have put the same text earlier.
+		for i := strings.LastIndex(text, near); i >= 0; i = strings.LastIndex(text[:i+len(near)-1], near) {
+			if i <= off {
+				off = i
+				break
+			}
 		}
 	}
 	if near == "" {
@@ -212,6 +232,10 @@ func (p *Planner) planWith(ctx context.Context, sess *Session, ps *Parsed, param
 	}
 	if ps.createView != nil {
 		return p.planCreateView(ctx, sess, ps)
+	}
+	ctx = p.withSessionInfo(ctx, sess)
+	if ps.pg != nil {
+		return p.planPgCommand(ctx, sess, st, ps.pg)
 	}
 	b := &binder{ctx: ctx, p: p, sess: sess, text: ps.rewritten, derived: map[string][][]string{},
 		nulls: ps.nulls, ctes: map[string]*cteDef{}, params: params}

@@ -207,6 +207,7 @@ func init() {
 		physical.FnConcat: concatKernel, physical.FnConcatOp: concatKernel,
 	}
 	registerMore(kernelTable)
+	registerPg(kernelTable)
 }
 
 func releaseAll(ds []datum) {

@@ -220,3 +220,16 @@ const (
 	FnGreatest  = "greatest"
 	FnLeast     = "least"
 )
+
+// PostgreSQL catalog functions. Arrays are VARCHARs in PostgreSQL's text
+// form ('{a,b}').
+const (
+	FnPgFormatType    = "pg_format_type"     // format_type(oid BIGINT, typmod INTEGER)
+	FnPgArrayToString = "pg_array_to_string" // (array, sep[, null text])
+	FnPgArrayLength   = "pg_array_length"    // (array, 'array_upper'|'array_length'|'cardinality'|'array_lower'|'array_ndims')
+	FnPgArrayElem     = "pg_array_elem"      // (array, 1-based index BIGINT) → VARCHAR
+	FnPgArrayContains = "pg_array_contains"  // (array, value VARCHAR) → BOOLEAN (= ANY)
+	FnPgArrayBuild    = "pg_array_build"     // (elem VARCHAR…) → array
+	FnPgRegtypeArray  = "pg_regtype_array"   // oid array or oidvector → array of type names
+	FnPgRandomUUID    = "pg_random_uuid"     // gen_random_uuid(): a version 4 UUID as text
+)
