@@ -103,6 +103,12 @@ func build(n physical.Node, env *Env, parent *statsOp) (Operator, error) {
 			return nil, err
 		}
 		op = &projectOp{in: in, exprs: n.Exprs, schema: n.Out, mem: mem}
+	case *physical.Expand:
+		in, err := child(n.Input)
+		if err != nil {
+			return nil, err
+		}
+		op = &expandOp{in: in, n: n, mem: mem}
 	case *physical.HashAggregate:
 		in, err := child(n.Input)
 		if err != nil {

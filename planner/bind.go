@@ -50,6 +50,9 @@ type binder struct {
 	// enclosing query (their arguments use only its columns), by that
 	// query's scope.
 	outerAggs map[*scope][]outerAgg
+	// grouping is the GROUP BY of the aggregate being finished, for
+	// GROUPING(…).
+	grouping *groupingState
 	// params supplies $n placeholders; slots records each one's type.
 	params *Params
 	slots  []*paramSlot
@@ -353,8 +356,22 @@ func (b *binder) bindSelect(sel *ast.SelectStmt) (LNode, []string, error) {
 
 	// GROUP BY.
 	var groupExprs []Expr
+	var gsets [][]int // grouping sets over groupExprs; nil: plain GROUP BY
 	if sel.GroupBy != nil {
-		for _, gi := range sel.GroupBy.Items {
+		for i, gi := range sel.GroupBy.Items {
+			if f, ok := gi.Expr.(*ast.FuncCallExpr); ok && f.FnName.L == groupingSetsFn && i == len(sel.GroupBy.Items)-1 {
+				spec := ""
+				if len(f.Args) == 1 {
+					if v, ok := f.Args[0].(*test_driver.ValueExpr); ok {
+						spec = v.Datum.GetString()
+					}
+				}
+				var err error
+				if gsets, err = parseGroupingSets(spec, len(groupExprs)); err != nil {
+					return nil, nil, err
+				}
+				break
+			}
 			e, err := b.bindOrderOrGroupItem(gi.Expr, sc, items, false)
 			if err != nil {
 				return nil, nil, err
@@ -363,6 +380,13 @@ func (b *binder) bindSelect(sel *ast.SelectStmt) (LNode, []string, error) {
 				return nil, nil, sqlerr.At(sqlerr.GroupingError, pos(gi.Expr), "aggregate functions are not allowed in GROUP BY")
 			}
 			groupExprs = append(groupExprs, e)
+		}
+		if sel.GroupBy.Rollup && gsets == nil { // MySQL's GROUP BY … WITH ROLLUP
+			all := make([][]int, len(groupExprs))
+			for i := range all {
+				all[i] = []int{i}
+			}
+			gsets = rollupSets(all)
 		}
 	}
 	var having Expr
@@ -388,7 +412,7 @@ func (b *binder) bindSelect(sel *ast.SelectStmt) (LNode, []string, error) {
 	}
 
 	outerAggs := b.outerAggs[sc]
-	aggregating := len(groupExprs) > 0 || having != nil || len(outerAggs) > 0
+	aggregating := len(groupExprs) > 0 || having != nil || len(outerAggs) > 0 || gsets != nil
 	for _, it := range items {
 		aggregating = aggregating || hasAgg(it.expr)
 	}
@@ -404,7 +428,24 @@ func (b *binder) bindSelect(sel *ast.SelectStmt) (LNode, []string, error) {
 	if aggregating {
 		agg := &LAggregate{Input: node, GroupBy: groupExprs}
 		grouped := map[ColumnID]bool{}
+		var gp *groupingPlan
+		var gsKeys []Column
+		if gsets != nil {
+			ex, keyCols, gid := b.expandForGroupingSets(node, groupExprs, gsets)
+			gp = &groupingPlan{sets: gsets, nkey: len(groupExprs), gid: gid}
+			gsKeys = keyCols
+			// While the SELECT list is rewritten, group expressions match
+			// as written; the aggregate groups by the expanded keys.
+			agg = &LAggregate{Input: ex, GroupBy: append(append([]Expr{}, groupExprs...), &ColRef{ID: gid.ID, Name: gid.Name, T: gid.T})}
+			for i, g := range groupExprs {
+				agg.Cols = append(agg.Cols, b.newColumn(keyCols[i].Name, "", g.Type()))
+			}
+			agg.Cols = append(agg.Cols, b.newColumn(gid.Name, "", gid.T))
+		}
 		for i, g := range groupExprs {
+			if gp != nil {
+				break
+			}
 			name := fmt.Sprintf("group%d", i)
 			c, isCol := g.(*ColRef)
 			if isCol {
@@ -429,6 +470,12 @@ func (b *binder) bindSelect(sel *ast.SelectStmt) (LNode, []string, error) {
 				}
 			}
 		}
+		b.grouping = &groupingState{plan: gp, keys: groupExprs}
+		if gp != nil {
+			g := agg.Cols[len(groupExprs)]
+			b.grouping.gid = &ColRef{ID: g.ID, Name: g.Name, T: g.T}
+		}
+		defer func() { b.grouping = nil }()
 		rw := func(e Expr) (Expr, error) { return b.rewritePostAgg(e, agg) }
 		var err error
 		for i := range items {
@@ -444,6 +491,12 @@ func (b *binder) bindSelect(sel *ast.SelectStmt) (LNode, []string, error) {
 		for i := range orderItems {
 			if orderItems[i].Expr, err = rw(orderItems[i].Expr); err != nil {
 				return nil, nil, err
+			}
+		}
+		if gp != nil {
+			agg.GroupBy = nil
+			for _, k := range append(gsKeys, gp.gid) {
+				agg.GroupBy = append(agg.GroupBy, &ColRef{ID: k.ID, Name: k.Name, T: k.T})
 			}
 		}
 		node = agg
@@ -675,6 +728,14 @@ func (b *binder) rewritePostAgg(e Expr, agg *LAggregate) (Expr, error) {
 		}
 	}
 	switch x := e.(type) {
+	case *Func:
+		if x.Fn == groupingCallFn {
+			g := b.grouping
+			if g == nil {
+				return nil, sqlerr.New(sqlerr.GroupingError, "GROUPING needs GROUP BY")
+			}
+			return b.groupingValue(x.Arg, g.keys, g.plan, g.gid)
+		}
 	case *aggCall:
 		for i, a := range agg.Aggs {
 			if exprEqual(&aggCall{agg: a}, x) {

@@ -46,6 +46,8 @@ func describeNode(n physical.Node) string {
 			es[i] = e.String()
 		}
 		return "Project " + strings.Join(es, ", ")
+	case *physical.Expand:
+		return fmt.Sprintf("Expand sets=%d columns=%d", len(x.Projections), x.Out.NumFields())
 	case *physical.HashAggregate:
 		gs := make([]string, len(x.GroupBy))
 		for i, g := range x.GroupBy {

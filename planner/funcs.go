@@ -30,6 +30,23 @@ func (b *binder) bindFunc(e *ast.FuncCallExpr, sc *scope, allowAgg bool) (Expr, 
 	if name == "__param" {
 		return b.bindParam(e)
 	}
+	if name == "grouping" {
+		var args []Expr
+		for _, a := range e.Args {
+			x, err := b.bindExpr(a, sc, false)
+			if err != nil {
+				return nil, err
+			}
+			args = append(args, x)
+		}
+		if len(args) == 0 || len(args) > 31 {
+			return nil, sqlerr.At(sqlerr.UndefinedFunction, p, "GROUPING takes 1 to 31 arguments")
+		}
+		if !allowAgg {
+			return nil, sqlerr.At(sqlerr.GroupingError, p, "GROUPING is not allowed here")
+		}
+		return &Func{Fn: groupingCallFn, Arg: args, T: physical.Int32}, nil
+	}
 	var args []Expr
 	for _, a := range e.Args {
 		switch a.(type) {

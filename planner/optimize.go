@@ -258,6 +258,19 @@ func nodeExprs(n LNode) ([]Expr, func([]Expr) LNode) {
 			}
 			return &c
 		}
+	case *LExpand:
+		var es []Expr
+		for _, p := range n.Exprs {
+			es = append(es, p...)
+		}
+		return es, func(es []Expr) LNode {
+			c := *n
+			c.Exprs = make([][]Expr, len(n.Exprs))
+			for i, p := range n.Exprs {
+				c.Exprs[i], es = es[:len(p)], es[len(p):]
+			}
+			return &c
+		}
 	case *LSort:
 		es := make([]Expr, len(n.Items))
 		for i, it := range n.Items {
@@ -884,6 +897,33 @@ func pruneColumns(n LNode, required map[ColumnID]bool) (LNode, bool) {
 		c := *x
 		c.Input = in
 		return &c, true
+	case *LExpand:
+		var keep []int
+		req := map[ColumnID]bool{}
+		for i, c := range x.Cols {
+			if need(c) {
+				keep = append(keep, i)
+				for _, p := range x.Exprs {
+					columnsUsed(p[i], req)
+				}
+			}
+		}
+		in, ch := pruneColumns(x.Input, req)
+		if !ch && len(keep) == len(x.Cols) {
+			return x, false
+		}
+		c := &LExpand{Input: in}
+		for _, i := range keep {
+			c.Cols = append(c.Cols, x.Cols[i])
+		}
+		for _, p := range x.Exprs {
+			var es []Expr
+			for _, i := range keep {
+				es = append(es, p[i])
+			}
+			c.Exprs = append(c.Exprs, es)
+		}
+		return c, true
 	case *LSingleRow:
 		in, ch := pruneColumns(x.Input, copySet(required, x.Columns()))
 		if !ch {

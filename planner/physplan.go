@@ -126,6 +126,22 @@ func (pb *physBuilder) build(n LNode) (physical.Node, bool, error) {
 			}
 		}
 		return &physical.Project{Base: pb.base(x.Cols), Input: in, Exprs: exprs}, par, nil
+	case *LExpand:
+		in, par, err := pb.build(x.Input)
+		if err != nil {
+			return nil, false, err
+		}
+		ex := &physical.Expand{Base: pb.base(x.Cols), Input: in}
+		for _, p := range x.Exprs {
+			exprs := make([]physical.Expr, len(p))
+			for i, e := range p {
+				if exprs[i], err = toPhysicalExpr(e, x.Input.Columns()); err != nil {
+					return nil, false, err
+				}
+			}
+			ex.Projections = append(ex.Projections, exprs)
+		}
+		return ex, par, nil
 	case *LAggregate:
 		return pb.buildAggregate(x)
 	case *LJoin:

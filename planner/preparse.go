@@ -251,6 +251,10 @@ func rewrite(sql string) rewriteResult {
 				replace[j] = strings.Repeat(" ", len(toks[j].text))
 			}
 		}
+		// GROUP BY ROLLUP / CUBE / GROUPING SETS → plain items and a marker.
+		if t.is("group") && at(k+1).is("by") {
+			rewriteGroupingSets(sql, toks, sig, k+2, replace)
+		}
 		// $n placeholders (PostgreSQL) → __param(n); TiDB reads $1 as a name.
 		if t.kind == tokWord && isPlaceholder(t.text) {
 			replace[sig[k]] = "__param(" + t.text[1:] + ")"
