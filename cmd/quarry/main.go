@@ -27,6 +27,7 @@ commands:
   serve   run the engine in embedded mode with its HTTP API
   sql     run SQL from -e / -f, or an interactive shell
   tpch    write the TPC-H tables as Parquet
+  user    add or drop a PostgreSQL login user (for serve --auth scram)
 
 Run 'quarry <command> -h' for a command's flags.
 `
@@ -52,6 +53,8 @@ func main() {
 		err = sql(os.Args[2:])
 	case "tpch":
 		err = tpch(os.Args[2:])
+	case "user":
+		err = user(os.Args[2:])
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 		return
