@@ -5,7 +5,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/pingcap/tidb/pkg/parser"
@@ -16,12 +15,15 @@ import (
 	"github.com/quarrydb/quarry/catalog/sqlerr"
 )
 
-// TiDB's parser is not safe for concurrent use; pool them.
-var parsers = sync.Pool{New: func() any {
+// newParser returns a TiDB parser in our SQL modes. Parsers are not
+// pooled: a parser keeps pointers into the nodes of its last parse and
+// writes positions into them when it parses again, and our ASTs live on
+// (prepared statements), so a reused parser would race with their readers.
+func newParser() *parser.Parser {
 	p := parser.New()
 	p.SetSQLMode(mysql.ModeANSIQuotes | mysql.ModePipesAsConcat | mysql.ModeNoBackslashEscapes)
 	return p
-}}
+}
 
 var tidbErrRe = regexp.MustCompile(`line (\d+) column (\d+) near "(.*)"`)
 
@@ -91,8 +93,7 @@ func parseOne(text string) *Parsed {
 		foldOrigin[i] = rw.origin[o]
 	}
 	rw.text, rw.origin = folded, foldOrigin
-	p := parsers.Get().(*parser.Parser)
-	defer parsers.Put(p)
+	p := newParser()
 	stmts, _, err := p.Parse(rw.text, "", "")
 	if err != nil {
 		ps.err = mapPos(syntaxError(err, rw.text), rw.origin)
