@@ -162,9 +162,19 @@ func (s *scanOp) openFile(fi int) error {
 	// Page buffers use Go's allocator: the parquet reader pools them and
 	// frees them from finalizers, which would never balance a checked or
 	// accounting allocator. Decoded Arrow data goes through s.mem.
-	pf, err := file.NewParquetReader(f, file.WithReadProps(parquet.NewReaderProperties(memory.DefaultAllocator)))
+	opts := []file.ReadOption{file.WithReadProps(parquet.NewReaderProperties(memory.DefaultAllocator))}
+	st, statErr := f.Stat()
+	if statErr == nil {
+		if md := footers.get(path, st); md != nil {
+			opts = append(opts, file.WithMetadata(md))
+		}
+	}
+	pf, err := file.NewParquetReader(f, opts...)
 	if err != nil {
 		return s.corrupt(err)
+	}
+	if statErr == nil {
+		footers.put(path, st, pf.MetaData())
 	}
 	props := pqarrow.ArrowReadProperties{BatchSize: batchRows, PreAllocBinaryData: true}
 	for _, c := range s.n.Columns {
