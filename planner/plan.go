@@ -13,6 +13,7 @@ import (
 	_ "github.com/pingcap/tidb/pkg/parser/test_driver" // literal values in the AST
 	"github.com/quarrydb/quarry/catalog"
 	"github.com/quarrydb/quarry/catalog/sqlerr"
+	"github.com/quarrydb/quarry/planner/physical"
 )
 
 // newParser returns a TiDB parser in our SQL modes. Parsers are not
@@ -353,6 +354,7 @@ func (p *Planner) finishPlan(b *binder, st *Statement, node LNode, names []strin
 	}
 	st.Plan = pb.finish(root, par)
 	st.Plan.Names = names
+	st.Plan.Origins = columnOrigins(node)
 	st.Rules = o.fired
 	st.Logical = formatLogical(node)
 	return nil
@@ -477,4 +479,25 @@ func (p *Planner) planCreateView(ctx context.Context, sess *Session, ps *Parsed)
 		return nil, sqlerr.New(sqlerr.InvalidName, "CREATE VIEW specifies more column names than columns")
 	}
 	return &Statement{Kind: StmtCreateView, Text: ps.Text, Tag: "CREATE VIEW", View: &v, OrReplace: ps.orReplace, Table: v.Path}, nil
+}
+
+// columnOrigins finds, for each output column of n that is a dataset
+// column passed through unchanged, the dataset and position it comes from.
+func columnOrigins(n LNode) []physical.ColumnOrigin {
+	cols := n.Columns()
+	out := make([]physical.ColumnOrigin, len(cols))
+	found := false
+	for i, c := range cols {
+		s, ord, ok := findScanColumn(n, c.ID)
+		if !ok || s.Dataset == nil || len(s.Dataset.Path) == 0 {
+			continue
+		}
+		p := s.Dataset.Path
+		out[i] = physical.ColumnOrigin{Schema: strings.Join(p[:len(p)-1], "."), Table: p[len(p)-1], Column: ord + 1}
+		found = true
+	}
+	if !found {
+		return nil
+	}
+	return out
 }

@@ -407,3 +407,26 @@ func TestCancel(t *testing.T) {
 		}
 	})
 }
+
+// TestRowDescriptionOrigin: a column copied from a table names the table's
+// oid (as pg_class has it) and its attnum; a computed column names none.
+func TestRowDescriptionOrigin(t *testing.T) {
+	srv := startServer(t)
+	conn := srv.connect(t, "")
+	ctx := context.Background()
+	rr := conn.PgConn().ExecParams(ctx, "SELECT n_name, n_nationkey + 1 AS k FROM nation WHERE n_nationkey = 1", nil, nil, nil, nil)
+	fds := append([]pgconn.FieldDescription(nil), rr.FieldDescriptions()...) // pgx reuses them
+	if _, err := rr.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var oid int64
+	if err := conn.QueryRow(ctx, "SELECT oid FROM pg_class WHERE relname = 'nation'").Scan(&oid); err != nil {
+		t.Fatal(err)
+	}
+	if len(fds) != 2 || fds[0].TableOID != uint32(oid) || fds[0].TableAttributeNumber != 2 {
+		t.Errorf("n_name: table oid %d attnum %d, want %d and 2", fds[0].TableOID, fds[0].TableAttributeNumber, oid)
+	}
+	if fds[1].TableOID != 0 || fds[1].TableAttributeNumber != 0 {
+		t.Errorf("computed column: table oid %d attnum %d, want 0", fds[1].TableOID, fds[1].TableAttributeNumber)
+	}
+}

@@ -9,6 +9,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/jackc/pgx/v5/pgproto3"
+	"github.com/quarrydb/quarry/catalog/pgcatalog"
+	"github.com/quarrydb/quarry/planner/physical"
 )
 
 // PostgreSQL type oids (pg_type.oid) of the types Quarry sends and takes.
@@ -144,6 +146,15 @@ func fieldDescriptions(schema *arrow.Schema, formats []int16) []pgproto3.FieldDe
 			DataTypeSize: typeSize(oid),
 			TypeModifier: typeModifier(f.Type),
 			Format:       formatFor(formats, i),
+		}
+		// The table column it is a copy of, as pg_attribute numbers it.
+		if table, ok := f.Metadata.GetValue(physical.MetaTableName); ok {
+			schema, _ := f.Metadata.GetValue(physical.MetaSchemaName)
+			num, _ := f.Metadata.GetValue(physical.MetaColumnNum)
+			if n, err := strconv.Atoi(num); err == nil && n > 0 {
+				fs[i].TableOID = uint32(pgcatalog.RelationOid(schema, table))
+				fs[i].TableAttributeNumber = uint16(n)
+			}
 		}
 	}
 	return fs

@@ -1,6 +1,8 @@
 package physical
 
 import (
+	"strconv"
+
 	"github.com/apache/arrow-go/v18/arrow"
 )
 
@@ -266,7 +268,26 @@ type Plan struct {
 	// Names are the output column names shown to the client (the root
 	// schema's field names may be internal).
 	Names []string
+	// Origins, when set, name the table column each output column is a
+	// plain copy of (clients show it: PostgreSQL's RowDescription, Flight
+	// SQL's column metadata).
+	Origins []ColumnOrigin
 }
+
+// ColumnOrigin is a dataset column: Schema and Table as the catalog's
+// system tables name them, Column its 1-based position (0: none).
+type ColumnOrigin struct {
+	Schema, Table string
+	Column        int
+}
+
+// Field metadata keys carrying a result column's origin; the first two
+// are Flight SQL's.
+const (
+	MetaSchemaName = "ARROW:FLIGHT:SQL:SCHEMA_NAME"
+	MetaTableName  = "ARROW:FLIGHT:SQL:TABLE_NAME"
+	MetaColumnNum  = "quarry:column_number"
+)
 
 // Root returns the root fragment.
 func (p *Plan) Root() *Fragment { return p.Fragments[len(p.Fragments)-1] }
@@ -281,6 +302,12 @@ func (p *Plan) Schema() *arrow.Schema {
 	for i := range fields {
 		fields[i] = s.Field(i)
 		fields[i].Name = p.Names[i]
+		if i < len(p.Origins) && p.Origins[i].Table != "" {
+			o := p.Origins[i]
+			fields[i].Metadata = arrow.NewMetadata(
+				[]string{MetaSchemaName, MetaTableName, MetaColumnNum},
+				[]string{o.Schema, o.Table, strconv.Itoa(o.Column)})
+		}
 	}
 	return arrow.NewSchema(fields, nil)
 }
