@@ -116,8 +116,7 @@ func Open(cfg Config) (*Engine, error) {
 		cfg.Logger.Info("source registered", "name", s.Name, "path", s.Path)
 	}
 	e := &Engine{cfg: cfg, cat: cat, log: cfg.Logger, alloc: cfg.Alloc}
-	e.planner = &planner.Planner{Catalog: cat, Eval: kernels.EvalConst, Parallelism: cfg.Parallelism,
-		SerialScanRows: serialScanRows}
+	e.planner = &planner.Planner{Catalog: cat, Eval: kernels.EvalConst, Parallelism: cfg.Parallelism}
 	return e, nil
 }
 
@@ -412,9 +411,6 @@ func (s *Session) createTableAs(ctx context.Context, stmt *planner.Statement, si
 	}
 	return sink.End(tagOr(stmt.Tag, "CREATE TABLE AS"), rows)
 }
-
-// serialScanRows is the planner's SerialScanRows: about one batch.
-const serialScanRows = 8192
 
 // defaultMemoryLimit is half of the machine's memory (MemTotal of
 // /proc/meminfo), or 4 GiB where that cannot be read.

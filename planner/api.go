@@ -119,11 +119,6 @@ type Planner struct {
 	// Parallelism is the number of instances scan fragments run with per
 	// executor (0: GOMAXPROCS).
 	Parallelism int
-	// SerialScanRows: a Parquet scan reading at most this many rows (after
-	// row-group pruning) runs as one instance inside its consumer's
-	// fragment, with no exchange; for short queries the fan-out costs more
-	// than it saves. 0 keeps every scan parallel.
-	SerialScanRows int64
 }
 
 // ParseAll splits sql into statements and parses each. A syntax error names

@@ -335,13 +335,6 @@ func (pb *physBuilder) buildScan(x *LScan) (physical.Node, bool, error) {
 	if scan.Pruned > 0 {
 		pb.fired[RuleRowGroupPruning]++
 	}
-	var rows int64
-	for _, f := range scan.Files {
-		rows += f.Rows
-	}
-	if pb.p.SerialScanRows > 0 && rows <= pb.p.SerialScanRows {
-		return scan, false, nil
-	}
 	return scan, true, nil
 }
 
