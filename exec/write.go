@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
@@ -38,7 +39,7 @@ func WriteParquet(ctx context.Context, x *Execution, dir string) (int64, error) 
 	defer f.Close()
 	props := parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Zstd),
 		parquet.WithMaxRowGroupLength(122_880), parquet.WithDictionaryDefault(true))
-	w, err := pqarrow.NewFileWriter(x.Schema(), f, props, pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
+	w, err := pqarrow.NewFileWriter(plainSchema(x.Schema()), f, props, pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
 	if err != nil {
 		return 0, sqlerr.Wrap(sqlerr.IOError, err, "cannot write Parquet")
 	}
@@ -68,4 +69,14 @@ func WriteParquet(ctx context.Context, x *Execution, dir string) (int64, error) 
 	}
 	ok = true
 	return rows, nil
+}
+
+// plainSchema is s without field metadata (the result schema names column
+// origins there; the written batches do not carry them).
+func plainSchema(s *arrow.Schema) *arrow.Schema {
+	fields := s.Fields()
+	for i := range fields {
+		fields[i].Metadata = arrow.Metadata{}
+	}
+	return arrow.NewSchema(fields, nil)
 }
