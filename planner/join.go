@@ -458,10 +458,15 @@ func selectivity(e Expr, n LNode) float64 {
 	}
 	switch f.Fn {
 	case physical.FnEq:
+		// Distinct values only where statistics bound them (integer and
+		// date ranges); a string column is not assumed to be a key.
 		for _, a := range f.Arg {
 			if c, ok := a.(*ColRef); ok {
-				if ndv, ok := columnNDV(n, c.ID); ok && ndv >= 1 {
-					return 1 / ndv
+				if s, ord, ok := findScanColumn(n, c.ID); ok {
+					if lo, hi, ok := scanColumnRange(s, ord); ok {
+						rows := float64(max(s.Dataset.Rows, 1))
+						return 1 / max(min(rows, float64(hi-lo+1)), 1)
+					}
 				}
 			}
 		}
