@@ -304,6 +304,30 @@ func (b *binder) bindFunc(e *ast.FuncCallExpr, sc *scope, allowAgg bool) (Expr, 
 			return &Func{Fn: physical.FnRound, Arg: out, T: physical.Decimal(t.Precision, s)}, nil
 		}
 		return &Func{Fn: physical.FnRound, Arg: out, T: physical.Float64}, nil
+	case "floor", "ceil", "ceiling", "sqrt", "cbrt", "exp", "ln", "log10", "sign", "power", "pow":
+		fn := map[string]string{"floor": physical.FnFloor, "ceil": physical.FnCeil, "ceiling": physical.FnCeil,
+			"sqrt": physical.FnSqrt, "cbrt": physical.FnCbrt, "exp": physical.FnExp, "ln": physical.FnLn,
+			"log10": physical.FnLog10, "sign": physical.FnSign, "power": physical.FnPower, "pow": physical.FnPower}[name]
+		want := 1
+		if fn == physical.FnPower {
+			want = 2
+		}
+		if err := arity(want, want); err != nil {
+			return nil, err
+		}
+		for i, a := range args {
+			if c, ok := a.(*Const); ok && c.untypedString {
+				a = castTo(c.typed(), physical.Float64)
+			}
+			if (fn == physical.FnFloor || fn == physical.FnCeil) && isInteger(a.Type()) {
+				return a, nil // already whole
+			}
+			if !isNumeric(a.Type()) && !isNull(a.Type()) {
+				return nil, sqlerr.At(sqlerr.UndefinedFunction, p, "function %s(%s) does not exist", name, physical.TypeName(a.Type()))
+			}
+			args[i] = castTo(a, physical.Float64)
+		}
+		return b.fold(&Func{Fn: fn, Arg: args, T: physical.Float64}, p)
 	case "locate", "strpos", "position", "instr":
 		if err := arity(2, 2); err != nil {
 			return nil, err

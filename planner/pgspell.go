@@ -244,7 +244,7 @@ func spellSimple(s spelled) spelled {
 			a := at(k + 1)
 			edits = append(edits, edit{a.pos, tokEnd(a), `"` + a.text + `"`})
 			k++
-		case t.is("interval") && at(k+1).kind == tokString && at(k+2).kind != tokWord:
+		case t.is("interval") && at(k+1).kind == tokString && !intervalUnitWord(at(k+2)):
 			lit := at(k + 1)
 			v := strings.ReplaceAll(strings.Trim(lit.text, "'"), "''", "'")
 			f := strings.Fields(v)
@@ -731,6 +731,20 @@ func inFromList(sig []token, k int) bool {
 		case depth == 0 && (sig[j].is("select") || sig[j].is("where") || sig[j].is("by") || sig[j].is("values")):
 			return false
 		}
+	}
+	return false
+}
+
+// intervalUnitWord reports whether t is the unit word of SQL's INTERVAL
+// '<n>' <unit> form (which needs no rewrite).
+func intervalUnitWord(t token) bool {
+	if t.kind != tokWord {
+		return false
+	}
+	switch strings.TrimSuffix(strings.ToLower(t.text), "s") {
+	case "year", "quarter", "month", "week", "day", "hour", "minute", "second", "microsecond", "millisecond",
+		"year_month", "day_hour", "day_minute", "day_second", "hour_minute", "hour_second", "minute_second":
+		return true
 	}
 	return false
 }

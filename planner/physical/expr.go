@@ -135,6 +135,16 @@ const (
 	// round(x) or round(x, digits int32 literal): float64 or decimal (decimal
 	// result keeps T's scale).
 	FnRound = "round"
+	// DOUBLE PRECISION math: one argument, power two.
+	FnFloor = "floor"
+	FnCeil  = "ceil"
+	FnSqrt  = "sqrt"
+	FnCbrt  = "cbrt"
+	FnExp   = "exp"
+	FnLn    = "ln"
+	FnLog10 = "log10"
+	FnSign  = "sign"
+	FnPower = "power"
 
 	// Comparison: both args of the same type (any orderable type), result
 	// boolean, NULL if either is NULL.
