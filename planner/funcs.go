@@ -304,6 +304,29 @@ func (b *binder) bindFunc(e *ast.FuncCallExpr, sc *scope, allowAgg bool) (Expr, 
 			return &Func{Fn: physical.FnRound, Arg: out, T: physical.Decimal(t.Precision, s)}, nil
 		}
 		return &Func{Fn: physical.FnRound, Arg: out, T: physical.Float64}, nil
+	case "bool_and", "every", "bool_or":
+		// Over booleans FALSE < TRUE: AND is the minimum, OR the maximum.
+		if err := arity(1, 1); err != nil {
+			return nil, err
+		}
+		if !allowAgg {
+			return nil, sqlerr.At(sqlerr.GroupingError, p, "aggregate functions are not allowed here")
+		}
+		if hasAgg(args[0]) {
+			return nil, sqlerr.At(sqlerr.GroupingError, p, "aggregate function calls cannot be nested")
+		}
+		arg := args[0]
+		if c, ok := arg.(*Const); ok && c.untypedString {
+			arg = castTo(c.typed(), physical.Boolean)
+		}
+		if arg.Type().ID() != arrow.BOOL && !isNull(arg.Type()) {
+			return nil, sqlerr.At(sqlerr.UndefinedFunction, p, "function %s(%s) does not exist", name, physical.TypeName(arg.Type()))
+		}
+		fn := physical.AggMin
+		if name == "bool_or" {
+			fn = physical.AggMax
+		}
+		return &aggCall{agg: AggExpr{Fn: fn, Arg: castTo(arg, physical.Boolean), T: physical.Boolean}}, nil
 	case "floor", "ceil", "ceiling", "sqrt", "cbrt", "exp", "ln", "log10", "sign", "power", "pow":
 		fn := map[string]string{"floor": physical.FnFloor, "ceil": physical.FnCeil, "ceiling": physical.FnCeil,
 			"sqrt": physical.FnSqrt, "cbrt": physical.FnCbrt, "exp": physical.FnExp, "ln": physical.FnLn,
