@@ -324,7 +324,12 @@ func (b *binder) bindSelect(sel *ast.SelectStmt) (LNode, []string, error) {
 
 	// SELECT list.
 	var items []selectItem
+	var onExprs []ast.ExprNode // DISTINCT ON (…), marked by the pre-parse layer
 	for _, f := range sel.Fields.Fields {
+		if call, ok := f.Expr.(*ast.FuncCallExpr); ok && call.FnName.L == distinctOnFn {
+			onExprs = call.Args
+			continue
+		}
 		if f.WildCard != nil {
 			n := 0
 			for _, c := range sc.cols {
@@ -410,6 +415,15 @@ func (b *binder) bindSelect(sel *ast.SelectStmt) (LNode, []string, error) {
 			orderItems = append(orderItems, SortItem{Expr: e, Desc: oi.Desc, NullsFirst: nullsFirst(b, oi)})
 		}
 	}
+	// DISTINCT ON expressions resolve like ORDER BY items.
+	var onItems []Expr
+	for _, x := range onExprs {
+		e, err := b.bindOrderOrGroupItem(x, sc, items, true)
+		if err != nil {
+			return nil, nil, err
+		}
+		onItems = append(onItems, e)
+	}
 
 	outerAggs := b.outerAggs[sc]
 	aggregating := len(groupExprs) > 0 || having != nil || len(outerAggs) > 0 || gsets != nil
@@ -490,6 +504,11 @@ func (b *binder) bindSelect(sel *ast.SelectStmt) (LNode, []string, error) {
 		}
 		for i := range orderItems {
 			if orderItems[i].Expr, err = rw(orderItems[i].Expr); err != nil {
+				return nil, nil, err
+			}
+		}
+		for i := range onItems {
+			if onItems[i], err = rw(onItems[i]); err != nil {
 				return nil, nil, err
 			}
 		}
@@ -583,6 +602,21 @@ func (b *binder) bindSelect(sel *ast.SelectStmt) (LNode, []string, error) {
 		}
 		orderIdx[k] = idx
 	}
+	onIdx := make([]int, len(onItems))
+	for k, e := range onItems {
+		onIdx[k] = -1
+		for i, x := range proj.Exprs {
+			if exprEqual(x, e) {
+				onIdx[k] = i
+				break
+			}
+		}
+		if onIdx[k] < 0 {
+			proj.Exprs = append(proj.Exprs, e)
+			proj.Cols = append(proj.Cols, b.newColumn("distinct_on", "", e.Type()))
+			onIdx[k] = len(proj.Exprs) - 1
+		}
+	}
 	// Projected columns must have distinct IDs (SELECT a, a).
 	seen := map[ColumnID]bool{}
 	for i := range proj.Cols {
@@ -598,7 +632,19 @@ func (b *binder) bindSelect(sel *ast.SelectStmt) (LNode, []string, error) {
 		sortItems[k] = o
 	}
 	node = proj
-	if sel.Distinct {
+	if len(onItems) > 0 {
+		// DISTINCT ON: the first row of each group in ORDER BY order.
+		win := &LWindow{Input: node, Order: sortItems}
+		for _, i := range onIdx {
+			c := proj.Cols[i]
+			win.Partition = append(win.Partition, &ColRef{ID: c.ID, Name: c.Name, T: c.T})
+		}
+		rn := b.newColumn("row_number", "", physical.Int64)
+		win.Funcs = []winFunc{{fn: physical.WinRowNumber, col: rn}}
+		node = &LFilter{Input: win, Pred: &Func{Fn: physical.FnEq, Arg: []Expr{
+			&ColRef{ID: rn.ID, Name: rn.Name, T: rn.T}, &Const{Value: int64(1), T: physical.Int64}}, T: physical.Boolean}}
+	}
+	if sel.Distinct && len(onItems) == 0 {
 		d := &LAggregate{Input: node}
 		for _, c := range proj.Cols {
 			d.GroupBy = append(d.GroupBy, &ColRef{ID: c.ID, Name: c.Name, T: c.T})

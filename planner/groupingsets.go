@@ -19,6 +19,9 @@ import (
 // Expand (one copy of every input row per set, with the keys outside the
 // set NULL and the set's number as an extra key) under one aggregate.
 
+// distinctOnFn is the SELECT-list marker of DISTINCT ON (e, …).
+const distinctOnFn = "__distinct_on"
+
 // groupingSetsFn is the marker item's function name.
 const groupingSetsFn = "__grouping_sets"
 

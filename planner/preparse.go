@@ -251,6 +251,14 @@ func rewrite(sql string) rewriteResult {
 				replace[j] = strings.Repeat(" ", len(toks[j].text))
 			}
 		}
+		// DISTINCT ON (e, …) → a marker item __distinct_on(e, …) first.
+		if t.is("distinct") && at(k+1).is("on") && at(k+2).text == "(" {
+			if m := matching(at, k+2); m > 0 {
+				replace[sig[k]] = ""
+				replace[sig[k+1]] = distinctOnFn
+				replace[sig[m]] = "),"
+			}
+		}
 		// GROUP BY ROLLUP / CUBE / GROUPING SETS → plain items and a marker.
 		if t.is("group") && at(k+1).is("by") {
 			rewriteGroupingSets(sql, toks, sig, k+2, replace)
