@@ -129,6 +129,8 @@ func newAggregator(call *physical.AggCall, mode physical.AggMode, argType arrow.
 		agg = v
 	case physical.AggApproxCountDistinct:
 		return &hllAgg{merge: merge, partial: mode == physical.AggPartial}, nil
+	case physical.AggStringAgg:
+		agg = &stringAgg{sep: call.Separator}
 	default:
 		return nil, sqlerr.New(sqlerr.UndefinedFunction, "aggregate function %s is not supported", call.Fn)
 	}
@@ -204,7 +206,13 @@ func (a *hashAggOp) build(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		a.gomem.set(a.table.goBytes() + int64(a.table.n)*aggStateBytes*int64(len(a.aggs)))
+		held := a.table.goBytes() + int64(a.table.n)*aggStateBytes*int64(len(a.aggs))
+		for _, agg := range a.aggs {
+			if g, ok := agg.(interface{ goBytes() int64 }); ok {
+				held += g.goBytes()
+			}
+		}
+		a.gomem.set(held)
 	}
 	ng := a.table.n
 	if len(a.n.GroupBy) == 0 && ng == 0 {

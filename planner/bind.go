@@ -512,6 +512,9 @@ func (b *binder) bindSelect(sel *ast.SelectStmt) (LNode, []string, error) {
 				return nil, nil, err
 			}
 		}
+		if err := b.sortForStringAgg(agg); err != nil {
+			return nil, nil, err
+		}
 		if gp != nil {
 			agg.GroupBy = nil
 			for _, k := range append(gsKeys, gp.gid) {
@@ -1337,6 +1340,9 @@ func (b *binder) bindAgg(e *ast.AggregateFuncExpr, sc *scope, allowAgg bool) (Ex
 		return nil, sqlerr.At(sqlerr.GroupingError, pos(e), "aggregate functions are not allowed here")
 	}
 	fn := strings.ToLower(e.F)
+	if fn == "group_concat" {
+		return b.bindStringAgg(e, sc)
+	}
 	if len(e.Args) != 1 {
 		return nil, sqlerr.At(sqlerr.UndefinedFunction, pos(e), "function %s with %d arguments does not exist", fn, len(e.Args))
 	}

@@ -170,6 +170,9 @@ func exprEqual(a, b Expr) bool {
 		if !ok || a.agg.Fn != b.agg.Fn || a.agg.Distinct != b.agg.Distinct {
 			return false
 		}
+		if a.agg.Fn == physical.AggStringAgg && a.agg.String() != b.agg.String() {
+			return false
+		}
 		if a.agg.Arg == nil || b.agg.Arg == nil {
 			return a.agg.Arg == nil && b.agg.Arg == nil
 		}

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/pingcap/tidb/pkg/parser/ast"
+	"github.com/pingcap/tidb/pkg/parser/test_driver"
 	"github.com/quarrydb/quarry/catalog/sqlerr"
 	"github.com/quarrydb/quarry/planner/physical"
 )
@@ -362,3 +364,131 @@ type groupingState struct {
 // groupingCall is GROUPING(args…) as bound inside the SELECT list, HAVING
 // or ORDER BY, before the GROUP BY is known; rewritePostAgg resolves it.
 const groupingCallFn = "__grouping"
+
+// bindStringAgg binds GROUP_CONCAT(x [ORDER BY …] [SEPARATOR 's']), the
+// form the pre-parse layer gives string_agg(x, 's' [ORDER BY …]), as
+// string_agg over the text of x.
+func (b *binder) bindStringAgg(e *ast.AggregateFuncExpr, sc *scope) (Expr, error) {
+	p := pos(e)
+	sep := ","
+	args := e.Args
+	if n := len(args); n >= 2 {
+		v, ok := args[n-1].(*test_driver.ValueExpr)
+		if !ok {
+			return nil, sqlerr.At(sqlerr.FeatureNotSupported, p, "string_agg: the separator must be a string literal")
+		}
+		sep, args = v.Datum.GetString(), args[:n-1]
+	}
+	if len(args) != 1 {
+		return nil, sqlerr.At(sqlerr.UndefinedFunction, p, "string_agg takes one value and a separator")
+	}
+	x, err := b.bindExpr(args[0], sc, false)
+	if err != nil {
+		if se, ok := err.(*sqlerr.Error); ok && se.Code == sqlerr.GroupingError {
+			return nil, sqlerr.At(sqlerr.GroupingError, p, "aggregate function calls cannot be nested")
+		}
+		return nil, err
+	}
+	if c, ok := x.(*Const); ok && c.untypedString {
+		x = c.typed()
+	}
+	x = castTo(x, physical.String)
+	a := AggExpr{Fn: physical.AggStringAgg, Arg: x, Distinct: e.Distinct, T: physical.String, Sep: sep}
+	if e.Order != nil {
+		for _, it := range e.Order.Items {
+			k, err := b.bindExpr(it.Expr, sc, false)
+			if err != nil {
+				return nil, err
+			}
+			a.Order = append(a.Order, SortItem{Expr: k, Desc: it.Desc, NullsFirst: it.Desc})
+		}
+	}
+	return &aggCall{agg: a}, nil
+}
+
+// sortForStringAgg puts the input of agg in the order its string_agg
+// calls ask for (they see rows in arrival order). Calls asking for
+// different orders are not supported.
+func (b *binder) sortForStringAgg(agg *LAggregate) error {
+	var order []SortItem
+	key := ""
+	for _, a := range agg.Aggs {
+		if len(a.Order) == 0 {
+			continue
+		}
+		var parts []string
+		for _, it := range a.Order {
+			parts = append(parts, it.String())
+		}
+		k := strings.Join(parts, ",")
+		if order != nil && k != key {
+			return sqlerr.New(sqlerr.FeatureNotSupported, "string_agg calls with different ORDER BY in one query are not supported")
+		}
+		order, key = a.Order, k
+	}
+	if order == nil {
+		return nil
+	}
+	in := agg.Input
+	pre := &LProject{Input: in}
+	for _, c := range in.Columns() {
+		pre.Exprs = append(pre.Exprs, &ColRef{ID: c.ID, Name: c.Name, T: c.T})
+		pre.Cols = append(pre.Cols, c)
+	}
+	items := make([]SortItem, len(order))
+	for i, it := range order {
+		c := b.newColumn("agg_order", "", it.Expr.Type())
+		pre.Exprs = append(pre.Exprs, it.Expr)
+		pre.Cols = append(pre.Cols, c)
+		it.Expr = &ColRef{ID: c.ID, Name: c.Name, T: c.T}
+		items[i] = it
+	}
+	agg.Input = &LSort{Input: pre, Items: items}
+	return nil
+}
+
+// rewriteStringAgg rewrites string_agg(x, 'sep' [ORDER BY …]) at
+// significant token k into TiDB's GROUP_CONCAT(x [ORDER BY …] SEPARATOR
+// 'sep'); other forms are left for the binder to reject.
+func rewriteStringAgg(toks []token, sig []int, k int, at func(int) token, replace map[int]string) {
+	m := matching(at, k+1)
+	if m < 0 {
+		return
+	}
+	comma, depth := -1, 0
+	for j := k + 2; j < m; j++ {
+		switch at(j).text {
+		case "(":
+			depth++
+		case ")":
+			depth--
+		case ",":
+			if depth == 0 {
+				if comma >= 0 {
+					return // more than two arguments
+				}
+				comma = j
+			}
+		}
+	}
+	if comma < 0 || at(comma+1).kind != tokString {
+		return
+	}
+	sep := at(comma + 1).text
+	order := ""
+	if comma+2 < m {
+		if !at(comma+2).is("order") || !at(comma+3).is("by") {
+			return
+		}
+		var b strings.Builder
+		for j := sig[comma+2]; j < sig[m]; j++ {
+			b.WriteString(toks[j].text)
+		}
+		order = " " + strings.TrimSpace(b.String())
+	}
+	replace[sig[k]] = "group_concat"
+	replace[sig[comma]] = order + " SEPARATOR " + sep
+	for j := sig[comma] + 1; j < sig[m]; j++ {
+		replace[j] = ""
+	}
+}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/quarrydb/quarry/catalog"
+	"github.com/quarrydb/quarry/planner/physical"
 )
 
 // ColumnID identifies a column produced somewhere in a logical plan. Bound
@@ -69,6 +70,9 @@ type AggExpr struct {
 	Arg      Expr   // nil for count_star
 	Distinct bool
 	T        arrow.DataType
+	// Sep and Order are string_agg's separator and ORDER BY.
+	Sep   string
+	Order []SortItem
 }
 
 // LAggregate groups by GroupBy (output columns Cols[:len(GroupBy)]) and
@@ -196,6 +200,13 @@ func (a AggExpr) String() string {
 	d := ""
 	if a.Distinct {
 		d = "DISTINCT "
+	}
+	if a.Fn == physical.AggStringAgg {
+		var o []string
+		for _, it := range a.Order {
+			o = append(o, it.String())
+		}
+		return fmt.Sprintf("%s(%s%s, %q order=[%s])", a.Fn, d, a.Arg, a.Sep, strings.Join(o, ", "))
 	}
 	return fmt.Sprintf("%s(%s%s)", a.Fn, d, a.Arg)
 }

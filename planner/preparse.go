@@ -251,6 +251,11 @@ func rewrite(sql string) rewriteResult {
 				replace[j] = strings.Repeat(" ", len(toks[j].text))
 			}
 		}
+		// string_agg(x, 'sep' [ORDER BY …]) → group_concat(x [ORDER BY …]
+		// SEPARATOR 'sep'), the form TiDB parses.
+		if t.is("string_agg") && at(k+1).text == "(" {
+			rewriteStringAgg(toks, sig, k, at, replace)
+		}
 		// DISTINCT ON (e, …) → a marker item __distinct_on(e, …) first.
 		if t.is("distinct") && at(k+1).is("on") && at(k+2).text == "(" {
 			if m := matching(at, k+2); m > 0 {

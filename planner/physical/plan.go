@@ -124,6 +124,11 @@ const (
 	// AggApproxCountDistinct estimates the number of distinct non-NULL
 	// values with a HyperLogLog sketch (int64).
 	AggApproxCountDistinct = "approx_count_distinct"
+	// AggStringAgg concatenates the non-NULL text values of a group in
+	// arrival order with Separator between them (NULL for none). It is
+	// never split into partial and final; the planner sorts its input when
+	// the query asks for an order.
+	AggStringAgg = "string_agg"
 )
 
 // AggCall is one aggregate. Arg is nil for count_star. T is the final result
@@ -132,10 +137,11 @@ const (
 // In AggFinal mode Arg is unused: states are read from the input columns
 // that follow the keys, in order.
 type AggCall struct {
-	Fn       string
-	Arg      Expr
-	Distinct bool // never split into partial/final
-	T        arrow.DataType
+	Fn        string
+	Arg       Expr
+	Distinct  bool // never split into partial/final
+	T         arrow.DataType
+	Separator string // string_agg
 }
 
 // StateFields is the partial state of a: the columns AggPartial emits for

@@ -1,0 +1,68 @@
+package exec
+
+import (
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/quarrydb/quarry/catalog/sqlerr"
+)
+
+// stringAgg concatenates the non-NULL values of each group in arrival
+// order (string_agg). It only runs in single mode.
+type stringAgg struct {
+	sep   string
+	parts []strings.Builder
+	seen  []bool // the group has a value (else the result is NULL)
+	bytes int64
+}
+
+func (s *stringAgg) grow(n int) {
+	s.parts = growTo(s.parts, n)
+	s.seen = growTo(s.seen, n)
+}
+
+func (s *stringAgg) update(gids []uint32, args []arrow.Array) error {
+	if len(args) != 1 {
+		return sqlerr.New(sqlerr.InternalError, "string_agg takes one argument, got %d", len(args))
+	}
+	a, ok := args[0].(*array.String)
+	if !ok {
+		return mismatch("string_agg", args[0])
+	}
+	nulls := a.NullN() > 0
+	for i, g := range gids {
+		if nulls && a.IsNull(i) {
+			continue
+		}
+		b := &s.parts[g]
+		if s.seen[g] {
+			b.WriteString(s.sep)
+			s.bytes += int64(len(s.sep))
+		}
+		v := a.Value(i)
+		b.WriteString(v)
+		s.bytes += int64(len(v))
+		s.seen[g] = true
+	}
+	return nil
+}
+
+// goBytes is the text held so far (charged to the query's memory).
+func (s *stringAgg) goBytes() int64 { return s.bytes }
+
+func (s *stringAgg) result(mem memory.Allocator, n int, types []arrow.DataType) ([]arrow.Array, error) {
+	s.grow(n)
+	b := array.NewStringBuilder(mem)
+	defer b.Release()
+	b.Reserve(n)
+	for g := 0; g < n; g++ {
+		if !s.seen[g] {
+			b.AppendNull()
+			continue
+		}
+		b.Append(s.parts[g].String())
+	}
+	return []arrow.Array{b.NewArray()}, nil
+}
