@@ -1208,6 +1208,13 @@ func (b *binder) arith(op opcode.Op, l, r Expr, p int) (Expr, error) {
 	if lt.ID() == arrow.DATE32 && rt.ID() == arrow.DATE32 && op == opcode.Minus {
 		return &Func{Fn: physical.FnSub, Arg: []Expr{l, r}, T: physical.Int32}, nil
 	}
+	// date ± integer days (PostgreSQL).
+	if lt.ID() == arrow.DATE32 && isInteger(rt) && (op == opcode.Plus || op == opcode.Minus) {
+		return &Func{Fn: fn, Arg: []Expr{l, r}, T: physical.Date}, nil
+	}
+	if isInteger(lt) && rt.ID() == arrow.DATE32 && op == opcode.Plus {
+		return &Func{Fn: fn, Arg: []Expr{r, l}, T: physical.Date}, nil
+	}
 	if isTemporal(lt) && rt.ID() == arrow.INTERVAL_MONTH_DAY_NANO && (op == opcode.Plus || op == opcode.Minus) {
 		return &Func{Fn: fn, Arg: []Expr{l, r}, T: dateIntervalType(lt, r)}, nil
 	}

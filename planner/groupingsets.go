@@ -492,3 +492,17 @@ func rewriteStringAgg(toks []token, sig []int, k int, at func(int) token, replac
 		replace[j] = ""
 	}
 }
+
+// pgOnlyExtractField reports EXTRACT fields of PostgreSQL that TiDB's
+// grammar does not know.
+func pgOnlyExtractField(t token) bool {
+	if t.kind != tokWord {
+		return false
+	}
+	switch strings.ToLower(t.text) {
+	case "dow", "doy", "isodow", "isoyear", "epoch", "millisecond", "milliseconds", "microseconds",
+		"century", "decade", "millennium", "julian", "timezone", "timezone_hour", "timezone_minute":
+		return true
+	}
+	return false
+}

@@ -256,6 +256,13 @@ func rewrite(sql string) rewriteResult {
 		if t.is("string_agg") && at(k+1).text == "(" {
 			rewriteStringAgg(toks, sig, k, at, replace)
 		}
+		// EXTRACT(dow FROM x) and the other PostgreSQL fields TiDB's
+		// grammar lacks → date_part('dow', x).
+		if t.is("extract") && at(k+1).text == "(" && at(k+3).is("from") && pgOnlyExtractField(at(k+2)) {
+			replace[sig[k]] = "date_part"
+			replace[sig[k+2]] = "'" + strings.ToLower(at(k+2).text) + "'"
+			replace[sig[k+3]] = ","
+		}
 		// DISTINCT ON (e, …) → a marker item __distinct_on(e, …) first.
 		if t.is("distinct") && at(k+1).is("on") && at(k+2).text == "(" {
 			if m := matching(at, k+2); m > 0 {
