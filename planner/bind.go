@@ -46,6 +46,11 @@ type binder struct {
 	winSpecs  map[string]*ast.WindowSpec
 	winErr    error
 	viewDepth int
+	// lateral is the scope of the FROM items left of the join being bound
+	// (what a LATERAL subquery may reference); lateralPreds collects the
+	// correlation taken out of such subqueries for the join's condition.
+	lateral      *scope
+	lateralPreds []Expr
 	// outerAggs are aggregates written in subqueries that belong to an
 	// enclosing query (their arguments use only its columns), by that
 	// query's scope.
@@ -113,11 +118,28 @@ func (b *binder) bindFrom(n ast.ResultSetNode) (LNode, *scope, error) {
 			if n.AsName.O == "" {
 				return nil, nil, sqlerr.New(sqlerr.SyntaxError, "subquery in FROM must have an alias")
 			}
-			b.outerStack = append(b.outerStack, nil)
+			// A LATERAL subquery sees the FROM items left of it.
+			var outer *scope
+			if n.Lateral {
+				outer = b.lateral
+			}
+			b.outerStack = append(b.outerStack, outer)
 			sub, names, err := b.bindQuery(src.(ast.ResultSetNode))
 			b.outerStack = b.outerStack[:len(b.outerStack)-1]
 			if err != nil {
 				return nil, nil, err
+			}
+			var node LNode = sub
+			if corr := outerRefs(sub); n.Lateral && len(corr) > 0 {
+				pulled, preds, exprs, err := b.pullCorrelated(sub, corr)
+				if err == nil && len(exprs) > 0 {
+					err = sqlerr.New(sqlerr.FeatureNotSupported, "outer columns in the select list of a LATERAL subquery are not supported yet")
+				}
+				if err != nil {
+					return nil, nil, sqlerr.New(sqlerr.FeatureNotSupported, "LATERAL: %s", sqlerr.As(err).Msg)
+				}
+				// Decorrelated: the correlation becomes the join's condition.
+				node, b.lateralPreds = pulled, append(b.lateralPreds, preds...)
 			}
 			alias := n.AsName.O
 			if lists := b.derived[strings.ToLower(alias)]; len(lists) > 0 {
@@ -134,7 +156,7 @@ func (b *binder) bindFrom(n ast.ResultSetNode) (LNode, *scope, error) {
 				c.Name, c.Table = names[i], alias
 				sc.cols = append(sc.cols, c)
 			}
-			return sub, sc, nil
+			return node, sc, nil
 		}
 		return nil, nil, sqlerr.New(sqlerr.FeatureNotSupported, "unsupported FROM item %T", n.Source)
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/pingcap/tidb/pkg/parser/opcode"
+	"github.com/quarrydb/quarry/catalog/sqlerr"
 	"github.com/quarrydb/quarry/planner/physical"
 )
 
@@ -92,7 +93,11 @@ func (b *binder) bindJoin(n *ast.Join) (LNode, *scope, error) {
 	if n.Right == nil {
 		return left, ls, nil
 	}
+	savedLateral, savedPreds := b.lateral, b.lateralPreds
+	b.lateral, b.lateralPreds = ls, nil
 	right, rs, err := b.bindFrom(n.Right)
+	lateralPreds := b.lateralPreds
+	b.lateral, b.lateralPreds = savedLateral, savedPreds
 	if err != nil {
 		return nil, nil, err
 	}
@@ -188,6 +193,12 @@ func (b *binder) bindJoin(n *ast.Join) (LNode, *scope, error) {
 			return nil, nil, err
 		}
 		j.Cond = cond
+	}
+	if len(lateralPreds) > 0 {
+		if j.Type == physical.RightJoin || j.Type == physical.FullJoin {
+			return nil, nil, sqlerr.New(sqlerr.InvalidColumnReference, "the combining JOIN type must be INNER or LEFT for a LATERAL reference")
+		}
+		j.Cond = andAll(append(append([]Expr{}, conjunctsOrNil(j.Cond)...), lateralPreds...))
 	}
 	return j, sc, nil
 }
