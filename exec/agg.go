@@ -131,6 +131,8 @@ func newAggregator(call *physical.AggCall, mode physical.AggMode, argType arrow.
 		return &hllAgg{merge: merge, partial: mode == physical.AggPartial}, nil
 	case physical.AggStringAgg:
 		agg = &stringAgg{sep: call.Separator}
+	case physical.AggPercentileCont, physical.AggPercentileDisc:
+		agg = &quantileAgg{frac: call.Fraction, disc: call.Fn == physical.AggPercentileDisc}
 	default:
 		return nil, sqlerr.New(sqlerr.UndefinedFunction, "aggregate function %s is not supported", call.Fn)
 	}

@@ -1,6 +1,8 @@
 package exec
 
 import (
+	"math"
+	"slices"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -63,6 +65,65 @@ func (s *stringAgg) result(mem memory.Allocator, n int, types []arrow.DataType) 
 			continue
 		}
 		b.Append(s.parts[g].String())
+	}
+	return []arrow.Array{b.NewArray()}, nil
+}
+
+// quantileAgg keeps each group's non-NULL values and returns their exact
+// quantile (percentile_cont / percentile_disc). It only runs in single
+// mode.
+type quantileAgg struct {
+	frac float64
+	disc bool
+	vals [][]float64
+	n    int64
+}
+
+func (q *quantileAgg) grow(n int) { q.vals = growTo(q.vals, n) }
+
+func (q *quantileAgg) update(gids []uint32, args []arrow.Array) error {
+	if len(args) != 1 {
+		return sqlerr.New(sqlerr.InternalError, "percentile takes one argument, got %d", len(args))
+	}
+	a, ok := args[0].(*array.Float64)
+	if !ok {
+		return mismatch("percentile", args[0])
+	}
+	nulls := a.NullN() > 0
+	vs := a.Float64Values()
+	for i, g := range gids {
+		if nulls && a.IsNull(i) {
+			continue
+		}
+		q.vals[g] = append(q.vals[g], vs[i])
+		q.n++
+	}
+	return nil
+}
+
+func (q *quantileAgg) goBytes() int64 { return q.n * 8 }
+
+func (q *quantileAgg) result(mem memory.Allocator, n int, types []arrow.DataType) ([]arrow.Array, error) {
+	q.grow(n)
+	b := array.NewFloat64Builder(mem)
+	defer b.Release()
+	b.Reserve(n)
+	for g := 0; g < n; g++ {
+		v := q.vals[g]
+		if len(v) == 0 {
+			b.AppendNull()
+			continue
+		}
+		slices.Sort(v)
+		if q.disc {
+			i := int(math.Ceil(q.frac*float64(len(v)))) - 1
+			b.Append(v[max(i, 0)])
+			continue
+		}
+		pos := q.frac * float64(len(v)-1)
+		lo := int(math.Floor(pos))
+		hi := min(lo+1, len(v)-1)
+		b.Append(v[lo] + (v[hi]-v[lo])*(pos-float64(lo)))
 	}
 	return []arrow.Array{b.NewArray()}, nil
 }

@@ -170,7 +170,7 @@ func exprEqual(a, b Expr) bool {
 		if !ok || a.agg.Fn != b.agg.Fn || a.agg.Distinct != b.agg.Distinct {
 			return false
 		}
-		if a.agg.Fn == physical.AggStringAgg && a.agg.String() != b.agg.String() {
+		if physical.SinglePhase(a.agg.Fn) && a.agg.String() != b.agg.String() {
 			return false
 		}
 		if a.agg.Arg == nil || b.agg.Arg == nil {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/pingcap/tidb/pkg/parser/test_driver"
 	"github.com/quarrydb/quarry/catalog/sqlerr"
@@ -304,6 +305,66 @@ func (b *binder) bindFunc(e *ast.FuncCallExpr, sc *scope, allowAgg bool) (Expr, 
 			return &Func{Fn: physical.FnRound, Arg: out, T: physical.Decimal(t.Precision, s)}, nil
 		}
 		return &Func{Fn: physical.FnRound, Arg: out, T: physical.Float64}, nil
+	case "median", "quantile_cont", "quantile_disc", "__percentile_cont", "__percentile_disc":
+		// median(x), quantile_cont(x, f) (DuckDB), and the pre-parse form
+		// of percentile_cont(f) WITHIN GROUP (ORDER BY x).
+		if name == "median" {
+			if err := arity(1, 1); err != nil {
+				return nil, err
+			}
+		} else if err := arity(2, 2); err != nil {
+			return nil, err
+		}
+		if !allowAgg {
+			return nil, sqlerr.At(sqlerr.GroupingError, p, "aggregate functions are not allowed here")
+		}
+		if hasAgg(args[0]) {
+			return nil, sqlerr.At(sqlerr.GroupingError, p, "aggregate function calls cannot be nested")
+		}
+		frac := 0.5
+		if len(args) == 2 {
+			folded, err := b.fold(args[1], p)
+			if err != nil {
+				return nil, err
+			}
+			c, ok := folded.(*Const)
+			var f float64
+			var v any
+			if ok {
+				v = c.Value
+			}
+			switch v := v.(type) {
+			case float64:
+				f = v
+			case int32:
+				f = float64(v)
+			case int64:
+				f = float64(v)
+			case decimal128.Num:
+				f = v.ToFloat64(c.T.(*arrow.Decimal128Type).Scale)
+			default:
+				ok = false
+			}
+			if !ok {
+				return nil, sqlerr.At(sqlerr.FeatureNotSupported, p, "%s: the fraction must be a constant", strings.TrimPrefix(name, "__"))
+			}
+			if f < 0 || f > 1 {
+				return nil, sqlerr.At(sqlerr.NumericOutOfRange, p, "percentile value %g is not between 0 and 1", f)
+			}
+			frac = f
+		}
+		x := args[0]
+		if c, ok := x.(*Const); ok && c.untypedString {
+			x = castTo(c.typed(), physical.Float64)
+		}
+		if !isNumeric(x.Type()) && !isNull(x.Type()) {
+			return nil, sqlerr.At(sqlerr.UndefinedFunction, p, "function %s(%s) does not exist", strings.TrimPrefix(name, "__"), physical.TypeName(x.Type()))
+		}
+		fn := physical.AggPercentileCont
+		if strings.HasSuffix(name, "_disc") {
+			fn = physical.AggPercentileDisc
+		}
+		return &aggCall{agg: AggExpr{Fn: fn, Arg: castTo(x, physical.Float64), T: physical.Float64, Frac: frac}}, nil
 	case "bool_and", "every", "bool_or":
 		// Over booleans FALSE < TRUE: AND is the minimum, OR the maximum.
 		if err := arity(1, 1); err != nil {

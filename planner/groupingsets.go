@@ -506,3 +506,44 @@ func pgOnlyExtractField(t token) bool {
 	}
 	return false
 }
+
+// rewriteWithinGroup turns percentile_cont(f) WITHIN GROUP (ORDER BY x
+// [ASC|DESC]) at significant token k into __percentile_cont(x, f), with
+// f mirrored (1 - f) for DESC; percentile_disc likewise, ascending only.
+func rewriteWithinGroup(toks []token, sig []int, k int, at func(int) token, replace map[int]string) {
+	close1 := matching(at, k+1)
+	if close1 < 0 || !at(close1+1).is("within") || !at(close1+2).is("group") || at(close1+3).text != "(" ||
+		!at(close1+4).is("order") || !at(close1+5).is("by") {
+		return
+	}
+	close2 := matching(at, close1+3)
+	if close2 < 0 {
+		return
+	}
+	last := close2 - 1
+	desc := false
+	switch {
+	case at(last).is("desc"):
+		desc, last = true, last-1
+	case at(last).is("asc"):
+		last--
+	}
+	if last < close1+6 || desc && at(k).is("percentile_disc") {
+		return
+	}
+	text := func(from, to int) string { // significant tokens [from, to]
+		var b strings.Builder
+		for j := sig[from]; j <= sig[to]; j++ {
+			b.WriteString(toks[j].text)
+		}
+		return b.String()
+	}
+	frac := text(k+2, close1-1)
+	if desc {
+		frac = "1 - (" + frac + ")"
+	}
+	replace[sig[k]] = "__" + strings.ToLower(at(k).text) + "(" + text(close1+6, last) + ", " + frac + ")"
+	for j := sig[k] + 1; j <= sig[close2]; j++ {
+		replace[j] = ""
+	}
+}

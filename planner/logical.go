@@ -73,6 +73,8 @@ type AggExpr struct {
 	// Sep and Order are string_agg's separator and ORDER BY.
 	Sep   string
 	Order []SortItem
+	// Frac is the fraction of percentile_cont / percentile_disc.
+	Frac float64
 }
 
 // LAggregate groups by GroupBy (output columns Cols[:len(GroupBy)]) and
@@ -200,6 +202,9 @@ func (a AggExpr) String() string {
 	d := ""
 	if a.Distinct {
 		d = "DISTINCT "
+	}
+	if a.Fn == physical.AggPercentileCont || a.Fn == physical.AggPercentileDisc {
+		return fmt.Sprintf("%s(%s, %g)", a.Fn, a.Arg, a.Frac)
 	}
 	if a.Fn == physical.AggStringAgg {
 		var o []string

@@ -251,13 +251,13 @@ func (pb *physBuilder) buildAggregate(x *LAggregate) (physical.Node, bool, error
 	aggs := make([]physical.AggCall, len(x.Aggs))
 	distinct := false
 	for i, a := range x.Aggs {
-		aggs[i] = physical.AggCall{Fn: a.Fn, Distinct: a.Distinct, T: a.T, Separator: a.Sep}
+		aggs[i] = physical.AggCall{Fn: a.Fn, Distinct: a.Distinct, T: a.T, Separator: a.Sep, Fraction: a.Frac}
 		if a.Arg != nil {
 			if aggs[i].Arg, err = toPhysicalExpr(a.Arg, inCols); err != nil {
 				return nil, false, err
 			}
 		}
-		distinct = distinct || a.Distinct || a.Fn == physical.AggStringAgg
+		distinct = distinct || a.Distinct || physical.SinglePhase(a.Fn)
 	}
 	if !par {
 		return &physical.HashAggregate{Base: pb.base(x.Cols), Input: in, Mode: physical.AggSingle, GroupBy: groupBy, Aggs: aggs}, false, nil

@@ -263,6 +263,10 @@ func rewrite(sql string) rewriteResult {
 			replace[sig[k+2]] = "'" + strings.ToLower(at(k+2).text) + "'"
 			replace[sig[k+3]] = ","
 		}
+		// percentile_cont(f) WITHIN GROUP (ORDER BY x) → __percentile_cont(x, f).
+		if (t.is("percentile_cont") || t.is("percentile_disc")) && at(k+1).text == "(" {
+			rewriteWithinGroup(toks, sig, k, at, replace)
+		}
 		// DISTINCT ON (e, …) → a marker item __distinct_on(e, …) first.
 		if t.is("distinct") && at(k+1).is("on") && at(k+2).text == "(" {
 			if m := matching(at, k+2); m > 0 {

@@ -129,7 +129,18 @@ const (
 	// never split into partial and final; the planner sorts its input when
 	// the query asks for an order.
 	AggStringAgg = "string_agg"
+	// AggPercentileCont and AggPercentileDisc are the exact quantiles of
+	// the non-NULL DOUBLE values of a group at Fraction: interpolated, or
+	// the first value whose cumulative share reaches it. Single phase only.
+	AggPercentileCont = "percentile_cont"
+	AggPercentileDisc = "percentile_disc"
 )
+
+// SinglePhase reports whether aggregate fn cannot be split into partial
+// and final phases.
+func SinglePhase(fn string) bool {
+	return fn == AggStringAgg || fn == AggPercentileCont || fn == AggPercentileDisc
+}
 
 // AggCall is one aggregate. Arg is nil for count_star. T is the final result
 // type: count → int64; sum(int32|int64) → int64, sum(decimal(p,s)) →
@@ -141,7 +152,8 @@ type AggCall struct {
 	Arg       Expr
 	Distinct  bool // never split into partial/final
 	T         arrow.DataType
-	Separator string // string_agg
+	Separator string  // string_agg
+	Fraction  float64 // percentile_cont, percentile_disc
 }
 
 // StateFields is the partial state of a: the columns AggPartial emits for
