@@ -365,6 +365,24 @@ func (b *binder) bindFunc(e *ast.FuncCallExpr, sc *scope, allowAgg bool) (Expr, 
 			fn = physical.AggPercentileDisc
 		}
 		return &aggCall{agg: AggExpr{Fn: fn, Arg: castTo(x, physical.Float64), T: physical.Float64, Frac: frac}}, nil
+	case "to_char":
+		if err := arity(2, 2); err != nil {
+			return nil, err
+		}
+		v := args[0]
+		if c, ok := v.(*Const); ok && c.untypedString {
+			v = castTo(c.typed(), physical.Timestamp)
+		}
+		if !isTemporal(v.Type()) && !isNull(v.Type()) {
+			return nil, sqlerr.At(sqlerr.UndefinedFunction, p, "function to_char(%s, text) does not exist", physical.TypeName(v.Type()))
+		}
+		if err := str(1); err != nil {
+			return nil, err
+		}
+		if _, ok := args[1].(*Const); !ok {
+			return nil, sqlerr.At(sqlerr.FeatureNotSupported, p, "to_char: the template must be a constant")
+		}
+		return b.fold(&Func{Fn: physical.FnToChar, Arg: []Expr{v, args[1]}, T: physical.String}, p)
 	case "bool_and", "every", "bool_or":
 		// Over booleans FALSE < TRUE: AND is the minimum, OR the maximum.
 		if err := arity(1, 1); err != nil {

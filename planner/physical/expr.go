@@ -145,6 +145,9 @@ const (
 	FnLog10 = "log10"
 	FnSign  = "sign"
 	FnPower = "power"
+	// FnToChar formats a date or timestamp with a constant PostgreSQL
+	// template: to_char(value, template) → text.
+	FnToChar = "to_char"
 
 	// Comparison: both args of the same type (any orderable type), result
 	// boolean, NULL if either is NULL.
