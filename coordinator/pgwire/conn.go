@@ -470,6 +470,23 @@ func (c *conn) fatal(err error) {
 	c.flush()
 }
 
+// checkFailedTxn refuses, as PostgreSQL does, every statement but one
+// ending the transaction block while the block is failed (status 'E').
+func (c *conn) checkFailedTxn(sql string) error {
+	if c.txn != 'E' {
+		return nil
+	}
+	first := strings.Fields(strings.ToLower(stripLeadingComments(sql)))
+	if len(first) == 0 {
+		return nil // an empty query
+	}
+	switch strings.TrimSuffix(first[0], ";") {
+	case "rollback", "commit", "end", "abort", "":
+		return nil
+	}
+	return sqlerr.New("25P02", "current transaction is aborted, commands ignored until end of transaction block")
+}
+
 // noteTag follows the transaction state through command tags.
 func (c *conn) noteTag(tag string) {
 	switch tag {

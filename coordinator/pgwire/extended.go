@@ -176,6 +176,10 @@ func (c *conn) execute(m *pgproto3.Execute) {
 		return
 	}
 	st := p.stmt
+	if err := c.checkFailedTxn(st.sql); err != nil {
+		c.fail(err)
+		return
+	}
 	switch {
 	case st.proto != nil:
 		ctx, done := c.startActivity()

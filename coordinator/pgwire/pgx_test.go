@@ -316,6 +316,7 @@ func TestTransactionStatus(t *testing.T) {
 		{"BEGIN", false, 'T'},
 		{"SELECT 1", false, 'T'},
 		{"SELECT * FROM no_such_table", true, 'E'},
+		{"SELECT 1", true, 'E'}, // 25P02 until the block ends
 		{"ROLLBACK", false, 'I'},
 		{"BEGIN; SELECT 1", false, 'T'},
 		{"COMMIT", false, 'I'},

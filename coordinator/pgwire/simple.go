@@ -19,6 +19,14 @@ import (
 // ReadyForQuery.
 func (c *conn) simpleQuery(text string) {
 	c.closePortal("")
+	if err := c.checkFailedTxn(text); err != nil {
+		// A failed message's later statements are skipped anyway, so the
+		// first statement decides.
+		c.sendError(err)
+		c.readyForQuery()
+		c.flush()
+		return
+	}
 	ctx, done := c.startActivity()
 	if mayHoldProtoStatement(text) {
 		c.runSplit(ctx, text)
