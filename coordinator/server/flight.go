@@ -2,6 +2,9 @@ package server
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -10,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/quarrydb/quarry/catalog"
@@ -65,8 +69,18 @@ func flightAuth(eng *coordinator.Engine, mode string) (flight.Authenticator, err
 	case "", "trust":
 		return nil, nil
 	case "scram":
+		verified := newCredentialCache(5*time.Minute, 1024)
 		return func(ctx context.Context, user, password string) error {
-			return CheckPassword(eng.Catalog(), user, password)
+			// Basic auth sends the password with every call; a SCRAM
+			// verifier check (PBKDF2) per call would dominate short ones.
+			if verified.ok(user, password) {
+				return nil
+			}
+			if err := CheckPassword(eng.Catalog(), user, password); err != nil {
+				return err
+			}
+			verified.add(user, password)
+			return nil
 		}, nil
 	}
 	return nil, fmt.Errorf("unknown auth mode %q (want trust or scram)", mode)
@@ -307,4 +321,62 @@ func questionMarks(sql string) string {
 		}
 	}
 	return b.String()
+}
+
+// credentialCache remembers recently verified user/password pairs, by a
+// keyed hash (the passwords themselves are not kept), for ttl.
+type credentialCache struct {
+	mu      sync.Mutex
+	key     [32]byte
+	ttl     time.Duration
+	max     int
+	entries map[[32]byte]time.Time
+}
+
+func newCredentialCache(ttl time.Duration, max int) *credentialCache {
+	c := &credentialCache{ttl: ttl, max: max, entries: map[[32]byte]time.Time{}}
+	if _, err := rand.Read(c.key[:]); err != nil {
+		c.max = 0 // no randomness: do not cache
+	}
+	return c
+}
+
+func (c *credentialCache) sum(user, password string) [32]byte {
+	m := hmac.New(sha256.New, c.key[:])
+	m.Write([]byte(user))
+	m.Write([]byte{0})
+	m.Write([]byte(password))
+	var out [32]byte
+	copy(out[:], m.Sum(nil))
+	return out
+}
+
+func (c *credentialCache) ok(user, password string) bool {
+	k := c.sum(user, password)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	exp, found := c.entries[k]
+	if found && time.Now().After(exp) {
+		delete(c.entries, k)
+		return false
+	}
+	return found
+}
+
+func (c *credentialCache) add(user, password string) {
+	if c.max == 0 {
+		return
+	}
+	k := c.sum(user, password)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.entries) >= c.max {
+		now := time.Now()
+		for e, exp := range c.entries {
+			if now.After(exp) || len(c.entries) >= c.max {
+				delete(c.entries, e)
+			}
+		}
+	}
+	c.entries[k] = time.Now().Add(c.ttl)
 }

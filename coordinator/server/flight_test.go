@@ -142,3 +142,24 @@ func TestQuestionMarks(t *testing.T) {
 		}
 	}
 }
+
+func TestCredentialCache(t *testing.T) {
+	c := newCredentialCache(time.Hour, 2)
+	if c.ok("alice", "pw") {
+		t.Fatal("empty cache verified a password")
+	}
+	c.add("alice", "pw")
+	if !c.ok("alice", "pw") || c.ok("alice", "other") || c.ok("bob", "pw") {
+		t.Fatal("cache must match user and password exactly")
+	}
+	c.add("bob", "x")
+	c.add("carol", "y") // over the bound: older entries go
+	if len(c.entries) > 2 {
+		t.Fatalf("%d entries, bound 2", len(c.entries))
+	}
+	expired := newCredentialCache(-time.Second, 4)
+	expired.add("alice", "pw")
+	if expired.ok("alice", "pw") {
+		t.Fatal("an expired entry verified a password")
+	}
+}
