@@ -286,8 +286,11 @@ func errUnwrap(err error) error {
 // dataset in it.
 func listDatasets(ctx context.Context, src Source) ([][]string, error) {
 	var out [][]string
-	var walk func(dir string, qual []string) error
-	walk = func(dir string, qual []string) error {
+	// The Parquet files of a dataset folder are parts of it: they stay
+	// reachable by name (src.folder.file) but are not listed as tables of
+	// their own. Sub-folders are listed as usual.
+	var walk func(dir string, qual []string, inDataset bool) error
+	walk = func(dir string, qual []string, inDataset bool) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -304,7 +307,9 @@ func listDatasets(ctx context.Context, src Source) ([][]string, error) {
 			q := qual[:len(qual):len(qual)]
 			switch {
 			case isFile && isParquetName(n):
-				out = append(out, append(q, stripParquetExt(n)))
+				if !inDataset {
+					out = append(out, append(q, stripParquetExt(n)))
+				}
 			case isDir:
 				if _, _, part := partitionDir(n); part {
 					continue
@@ -317,14 +322,14 @@ func listDatasets(ctx context.Context, src Source) ([][]string, error) {
 				if ok {
 					out = append(out, append(q, n))
 				}
-				if err := walk(p, append(q, n)); err != nil {
+				if err := walk(p, append(q, n), ok); err != nil {
 					return err
 				}
 			}
 		}
 		return nil
 	}
-	if err := walk(src.Path, []string{src.Name}); err != nil {
+	if err := walk(src.Path, []string{src.Name}, false); err != nil {
 		return nil, err
 	}
 	return out, nil
