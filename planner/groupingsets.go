@@ -5,8 +5,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/pingcap/tidb/pkg/parser/ast"
-	"github.com/pingcap/tidb/pkg/parser/test_driver"
 	"github.com/quarrydb/quarry/catalog/sqlerr"
 	"github.com/quarrydb/quarry/planner/physical"
 )
@@ -21,29 +19,18 @@ import (
 // Expand (one copy of every input row per set, with the keys outside the
 // set NULL and the set's number as an extra key) under one aggregate.
 
-// distinctOnFn is the SELECT-list marker of DISTINCT ON (e, …).
-const distinctOnFn = "__distinct_on"
-
 // groupingSetsFn is the marker item's function name.
 const groupingSetsFn = "__grouping_sets"
 
 // rewriteGroupingSets examines the GROUP BY list starting at significant
 // token k (just after BY); when it holds ROLLUP, CUBE or GROUPING SETS it
 // fills replace so that the list becomes plain items plus the marker.
-func rewriteGroupingSets(sql string, toks []token, sig []int, k int, replace map[int]string) {
-	at := func(i int) token {
-		if i < 0 || i >= len(sig) {
-			return token{kind: tokSpace}
-		}
-		return toks[sig[i]]
-	}
-	text := func(from, to int) string { // significant tokens [from, to]
-		return sql[at(from).pos : at(to).pos+len(at(to).text)]
-	}
+func rewriteGroupingSets(ts *stmtTokens, k int, replace map[int]string) {
+	at := ts.at
 	// The list ends at a clause keyword or a closing parenthesis at its
 	// own depth.
 	end := k
-	for depth := 0; end < len(sig); end++ {
+	for depth := 0; end < len(ts.st); end++ {
 		t := at(end)
 		if t.text == "(" {
 			depth++
@@ -57,32 +44,10 @@ func rewriteGroupingSets(sql string, toks []token, sig []int, k int, replace map
 			break
 		}
 	}
-	// Split [from, to) at commas of depth 0.
-	split := func(from, to int) [][2]int {
-		var parts [][2]int
-		start, depth := from, 0
-		for i := from; i < to; i++ {
-			switch at(i).text {
-			case "(":
-				depth++
-			case ")":
-				depth--
-			case ",":
-				if depth == 0 {
-					parts = append(parts, [2]int{start, i})
-					start = i + 1
-				}
-			}
-		}
-		if start < to {
-			parts = append(parts, [2]int{start, to})
-		}
-		return parts
-	}
 	var exprs []string
 	index := map[string]int{}
 	add := func(from, to int) int { // an expression [from, to)
-		s := text(from, to-1)
+		s := ts.text(from, to-1)
 		key := strings.ToLower(strings.Join(strings.Fields(s), " "))
 		if i, ok := index[key]; ok {
 			return i
@@ -93,9 +58,9 @@ func rewriteGroupingSets(sql string, toks []token, sig []int, k int, replace map
 	}
 	// group reads `e` or `(e1, e2)` or `()` as one group of expressions.
 	group := func(from, to int) []int {
-		if at(from).text == "(" && at(to-1).text == ")" && matching(at, from) == to-1 {
+		if at(from).text == "(" && at(to-1).text == ")" && ts.closing(from) == to-1 {
 			var g []int
-			for _, p := range split(from+1, to-1) {
+			for _, p := range ts.splitTopLevel(from+1, to-1) {
 				g = append(g, add(p[0], p[1]))
 			}
 			return g
@@ -104,14 +69,14 @@ func rewriteGroupingSets(sql string, toks []token, sig []int, k int, replace map
 	}
 	special := false
 	var items [][][]int // per list item, its grouping sets
-	for _, p := range split(k, end) {
+	for _, p := range ts.splitTopLevel(k, end) {
 		a, b := p[0], p[1]
 		t := at(a)
 		switch {
-		case (t.is("rollup") || t.is("cube")) && at(a+1).text == "(" && matching(at, a+1) == b-1:
+		case (t.is("rollup") || t.is("cube")) && at(a+1).text == "(" && ts.closing(a+1) == b-1:
 			special = true
 			var groups [][]int
-			for _, q := range split(a+2, b-1) {
+			for _, q := range ts.splitTopLevel(a+2, b-1) {
 				groups = append(groups, group(q[0], q[1]))
 			}
 			if t.is("rollup") {
@@ -119,17 +84,17 @@ func rewriteGroupingSets(sql string, toks []token, sig []int, k int, replace map
 			} else {
 				items = append(items, cubeSets(groups))
 			}
-		case t.is("grouping") && at(a+1).is("sets") && at(a+2).text == "(" && matching(at, a+2) == b-1:
+		case t.is("grouping") && at(a+1).is("sets") && at(a+2).text == "(" && ts.closing(a+2) == b-1:
 			special = true
 			var sets [][]int
-			for _, q := range split(a+3, b-1) {
+			for _, q := range ts.splitTopLevel(a+3, b-1) {
 				if at(q[0]).is("rollup") || at(q[0]).is("cube") || at(q[0]).is("grouping") {
 					return // nested constructs: left for the parser to reject
 				}
 				sets = append(sets, group(q[0], q[1]))
 			}
 			items = append(items, sets)
-		case at(a).text == "(" && at(b-1).text == ")" && matching(at, a) == b-1 && b-a == 2:
+		case at(a).text == "(" && at(b-1).text == ")" && ts.closing(a) == b-1 && b-a == 2:
 			special = true // () alone: the empty grouping set
 			items = append(items, [][]int{{}})
 		default:
@@ -158,32 +123,9 @@ func rewriteGroupingSets(sql string, toks []token, sig []int, k int, replace map
 		spec = append(spec, strings.Join(ids, ","))
 	}
 	list := strings.Join(append(exprs, groupingSetsFn+"('"+strings.Join(spec, ";")+"')"), ", ")
-	first, last := sig[k], sig[end-1]
+	first, last := ts.sig[k], ts.sig[end-1]
 	replace[first] = list
-	for j := first + 1; j <= last; j++ {
-		replace[j] = ""
-	}
-}
-
-// matching returns the significant index of the parenthesis closing the
-// one at i (-1 if none).
-func matching(at func(int) token, i int) int {
-	depth := 0
-	for j := i; ; j++ {
-		t := at(j)
-		if t.kind == tokSpace && t.text == "" {
-			return -1
-		}
-		switch t.text {
-		case "(":
-			depth++
-		case ")":
-			depth--
-			if depth == 0 {
-				return j
-			}
-		}
-	}
+	blank(replace, first+1, last)
 }
 
 func union(a, b []int) []int {
@@ -364,186 +306,3 @@ type groupingState struct {
 // groupingCall is GROUPING(args…) as bound inside the SELECT list, HAVING
 // or ORDER BY, before the GROUP BY is known; rewritePostAgg resolves it.
 const groupingCallFn = "__grouping"
-
-// bindStringAgg binds GROUP_CONCAT(x [ORDER BY …] [SEPARATOR 's']), the
-// form the pre-parse layer gives string_agg(x, 's' [ORDER BY …]), as
-// string_agg over the text of x.
-func (b *binder) bindStringAgg(e *ast.AggregateFuncExpr, sc *scope) (Expr, error) {
-	p := pos(e)
-	sep := ","
-	args := e.Args
-	if n := len(args); n >= 2 {
-		v, ok := args[n-1].(*test_driver.ValueExpr)
-		if !ok {
-			return nil, sqlerr.At(sqlerr.FeatureNotSupported, p, "string_agg: the separator must be a string literal")
-		}
-		sep, args = v.Datum.GetString(), args[:n-1]
-	}
-	if len(args) != 1 {
-		return nil, sqlerr.At(sqlerr.UndefinedFunction, p, "string_agg takes one value and a separator")
-	}
-	x, err := b.bindExpr(args[0], sc, false)
-	if err != nil {
-		if se, ok := err.(*sqlerr.Error); ok && se.Code == sqlerr.GroupingError {
-			return nil, sqlerr.At(sqlerr.GroupingError, p, "aggregate function calls cannot be nested")
-		}
-		return nil, err
-	}
-	if c, ok := x.(*Const); ok && c.untypedString {
-		x = c.typed()
-	}
-	x = castTo(x, physical.String)
-	a := AggExpr{Fn: physical.AggStringAgg, Arg: x, Distinct: e.Distinct, T: physical.String, Sep: sep}
-	if e.Order != nil {
-		for _, it := range e.Order.Items {
-			k, err := b.bindExpr(it.Expr, sc, false)
-			if err != nil {
-				return nil, err
-			}
-			a.Order = append(a.Order, SortItem{Expr: k, Desc: it.Desc, NullsFirst: it.Desc})
-		}
-	}
-	return &aggCall{agg: a}, nil
-}
-
-// sortForStringAgg puts the input of agg in the order its string_agg
-// calls ask for (they see rows in arrival order). Calls asking for
-// different orders are not supported.
-func (b *binder) sortForStringAgg(agg *LAggregate) error {
-	var order []SortItem
-	key := ""
-	for _, a := range agg.Aggs {
-		if len(a.Order) == 0 {
-			continue
-		}
-		var parts []string
-		for _, it := range a.Order {
-			parts = append(parts, it.String())
-		}
-		k := strings.Join(parts, ",")
-		if order != nil && k != key {
-			return sqlerr.New(sqlerr.FeatureNotSupported, "string_agg calls with different ORDER BY in one query are not supported")
-		}
-		order, key = a.Order, k
-	}
-	if order == nil {
-		return nil
-	}
-	in := agg.Input
-	pre := &LProject{Input: in}
-	for _, c := range in.Columns() {
-		pre.Exprs = append(pre.Exprs, &ColRef{ID: c.ID, Name: c.Name, T: c.T})
-		pre.Cols = append(pre.Cols, c)
-	}
-	items := make([]SortItem, len(order))
-	for i, it := range order {
-		c := b.newColumn("agg_order", "", it.Expr.Type())
-		pre.Exprs = append(pre.Exprs, it.Expr)
-		pre.Cols = append(pre.Cols, c)
-		it.Expr = &ColRef{ID: c.ID, Name: c.Name, T: c.T}
-		items[i] = it
-	}
-	agg.Input = &LSort{Input: pre, Items: items}
-	return nil
-}
-
-// rewriteStringAgg rewrites string_agg(x, 'sep' [ORDER BY …]) at
-// significant token k into TiDB's GROUP_CONCAT(x [ORDER BY …] SEPARATOR
-// 'sep'); other forms are left for the binder to reject.
-func rewriteStringAgg(toks []token, sig []int, k int, at func(int) token, replace map[int]string) {
-	m := matching(at, k+1)
-	if m < 0 {
-		return
-	}
-	comma, depth := -1, 0
-	for j := k + 2; j < m; j++ {
-		switch at(j).text {
-		case "(":
-			depth++
-		case ")":
-			depth--
-		case ",":
-			if depth == 0 {
-				if comma >= 0 {
-					return // more than two arguments
-				}
-				comma = j
-			}
-		}
-	}
-	if comma < 0 || at(comma+1).kind != tokString {
-		return
-	}
-	sep := at(comma + 1).text
-	order := ""
-	if comma+2 < m {
-		if !at(comma+2).is("order") || !at(comma+3).is("by") {
-			return
-		}
-		var b strings.Builder
-		for j := sig[comma+2]; j < sig[m]; j++ {
-			b.WriteString(toks[j].text)
-		}
-		order = " " + strings.TrimSpace(b.String())
-	}
-	replace[sig[k]] = "group_concat"
-	replace[sig[comma]] = order + " SEPARATOR " + sep
-	for j := sig[comma] + 1; j < sig[m]; j++ {
-		replace[j] = ""
-	}
-}
-
-// pgOnlyExtractField reports EXTRACT fields of PostgreSQL that TiDB's
-// grammar does not know.
-func pgOnlyExtractField(t token) bool {
-	if t.kind != tokWord {
-		return false
-	}
-	switch strings.ToLower(t.text) {
-	case "dow", "doy", "isodow", "isoyear", "epoch", "millisecond", "milliseconds", "microseconds",
-		"century", "decade", "millennium", "julian", "timezone", "timezone_hour", "timezone_minute":
-		return true
-	}
-	return false
-}
-
-// rewriteWithinGroup turns percentile_cont(f) WITHIN GROUP (ORDER BY x
-// [ASC|DESC]) at significant token k into __percentile_cont(x, f), with
-// f mirrored (1 - f) for DESC; percentile_disc likewise, ascending only.
-func rewriteWithinGroup(toks []token, sig []int, k int, at func(int) token, replace map[int]string) {
-	close1 := matching(at, k+1)
-	if close1 < 0 || !at(close1+1).is("within") || !at(close1+2).is("group") || at(close1+3).text != "(" ||
-		!at(close1+4).is("order") || !at(close1+5).is("by") {
-		return
-	}
-	close2 := matching(at, close1+3)
-	if close2 < 0 {
-		return
-	}
-	last := close2 - 1
-	desc := false
-	switch {
-	case at(last).is("desc"):
-		desc, last = true, last-1
-	case at(last).is("asc"):
-		last--
-	}
-	if last < close1+6 || desc && at(k).is("percentile_disc") {
-		return
-	}
-	text := func(from, to int) string { // significant tokens [from, to]
-		var b strings.Builder
-		for j := sig[from]; j <= sig[to]; j++ {
-			b.WriteString(toks[j].text)
-		}
-		return b.String()
-	}
-	frac := text(k+2, close1-1)
-	if desc {
-		frac = "1 - (" + frac + ")"
-	}
-	replace[sig[k]] = "__" + strings.ToLower(at(k).text) + "(" + text(close1+6, last) + ", " + frac + ")"
-	for j := sig[k] + 1; j <= sig[close2]; j++ {
-		replace[j] = ""
-	}
-}

@@ -473,11 +473,8 @@ func selectivity(e Expr, n LNode) float64 {
 		// date ranges); a string column is not assumed to be a key.
 		for _, a := range f.Arg {
 			if c, ok := a.(*ColRef); ok {
-				if s, ord, ok := findScanColumn(n, c.ID); ok {
-					if lo, hi, ok := scanColumnRange(s, ord); ok {
-						rows := float64(max(s.Dataset.Rows, 1))
-						return 1 / max(min(rows, float64(hi-lo+1)), 1)
-					}
+				if ndv, ok := rangeNDV(n, c.ID); ok {
+					return 1 / max(ndv, 1)
 				}
 			}
 		}

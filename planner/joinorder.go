@@ -344,15 +344,29 @@ func exprNDV(e Expr, rels []LNode, rows float64) float64 {
 // from the dataset's statistics: its min/max span for integer and date
 // columns, else its row count (as if it were a key).
 func columnNDV(n LNode, id ColumnID) (float64, bool) {
+	if ndv, ok := rangeNDV(n, id); ok {
+		return ndv, true
+	}
+	s, _, ok := findScanColumn(n, id)
+	if !ok {
+		return 0, false
+	}
+	return float64(max(s.Dataset.Rows, 1)), true
+}
+
+// rangeNDV is the distinct values of the scan column id under n where its
+// min/max statistics bound them (integer and date columns), at most its
+// row count.
+func rangeNDV(n LNode, id ColumnID) (float64, bool) {
 	s, ord, ok := findScanColumn(n, id)
 	if !ok {
 		return 0, false
 	}
-	rows := float64(max(s.Dataset.Rows, 1))
-	if lo, hi, ok := scanColumnRange(s, ord); ok {
-		return min(rows, float64(hi-lo+1)), true
+	lo, hi, ok := scanColumnRange(s, ord)
+	if !ok {
+		return 0, false
 	}
-	return rows, true
+	return min(float64(max(s.Dataset.Rows, 1)), float64(hi-lo+1)), true
 }
 
 // findScanColumn finds the scan under n that produces column id and the

@@ -175,12 +175,8 @@ func rewrite(sql string) rewriteResult {
 			sig = append(sig, i)
 		}
 	}
-	at := func(k int) token {
-		if k < 0 || k >= len(sig) {
-			return token{kind: tokSpace}
-		}
-		return toks[sig[k]]
-	}
+	ts := newStmtTokens(sql, toks, sig)
+	at := ts.at
 	replace := map[int]string{}
 	for k := 0; k < len(sig); k++ {
 		t := at(k)
@@ -254,7 +250,7 @@ func rewrite(sql string) rewriteResult {
 		// string_agg(x, 'sep' [ORDER BY …]) → group_concat(x [ORDER BY …]
 		// SEPARATOR 'sep'), the form TiDB parses.
 		if t.is("string_agg") && at(k+1).text == "(" {
-			rewriteStringAgg(toks, sig, k, at, replace)
+			rewriteStringAgg(ts, k, replace)
 		}
 		// EXTRACT(dow FROM x) and the other PostgreSQL fields TiDB's
 		// grammar lacks → date_part('dow', x).
@@ -265,11 +261,11 @@ func rewrite(sql string) rewriteResult {
 		}
 		// percentile_cont(f) WITHIN GROUP (ORDER BY x) → __percentile_cont(x, f).
 		if (t.is("percentile_cont") || t.is("percentile_disc")) && at(k+1).text == "(" {
-			rewriteWithinGroup(toks, sig, k, at, replace)
+			rewriteWithinGroup(ts, k, replace)
 		}
 		// DISTINCT ON (e, …) → a marker item __distinct_on(e, …) first.
 		if t.is("distinct") && at(k+1).is("on") && at(k+2).text == "(" {
-			if m := matching(at, k+2); m > 0 {
+			if m := ts.closing(k + 2); m > 0 {
 				replace[sig[k]] = ""
 				replace[sig[k+1]] = distinctOnFn
 				replace[sig[m]] = "),"
@@ -277,7 +273,7 @@ func rewrite(sql string) rewriteResult {
 		}
 		// GROUP BY ROLLUP / CUBE / GROUPING SETS → plain items and a marker.
 		if t.is("group") && at(k+1).is("by") {
-			rewriteGroupingSets(sql, toks, sig, k+2, replace)
+			rewriteGroupingSets(ts, k+2, replace)
 		}
 		// $n placeholders (PostgreSQL) → __param(n); TiDB reads $1 as a name.
 		if t.kind == tokWord && isPlaceholder(t.text) {
@@ -399,4 +395,71 @@ func isPlaceholder(w string) bool {
 		}
 	}
 	return true
+}
+
+// stmtTokens is a statement's tokens seen by significant token, for the
+// rewrites that look ahead over significant tokens and replace by token
+// index (replace maps an index into toks to its new text).
+type stmtTokens struct {
+	sql  string
+	toks []token
+	sig  []int   // indices of the significant tokens in toks
+	st   []token // the significant tokens
+}
+
+func newStmtTokens(sql string, toks []token, sig []int) *stmtTokens {
+	st := make([]token, len(sig))
+	for i, k := range sig {
+		st[i] = toks[k]
+	}
+	return &stmtTokens{sql: sql, toks: toks, sig: sig, st: st}
+}
+
+// at is significant token k, or an empty space token out of range.
+func (s *stmtTokens) at(k int) token {
+	if k < 0 || k >= len(s.st) {
+		return token{kind: tokSpace}
+	}
+	return s.st[k]
+}
+
+// closing is the significant index of the parenthesis closing the one at
+// k (-1 if none).
+func (s *stmtTokens) closing(k int) int { return matchClose(s.st, k) }
+
+// text is the statement's text from significant token from to to.
+func (s *stmtTokens) text(from, to int) string {
+	return s.sql[s.st[from].pos : s.st[to].pos+len(s.st[to].text)]
+}
+
+// splitTopLevel cuts the significant tokens [from, to) at the commas
+// outside parentheses and returns each part as [start, end).
+func (s *stmtTokens) splitTopLevel(from, to int) [][2]int {
+	var parts [][2]int
+	start, depth := from, 0
+	for i := from; i < to; i++ {
+		switch s.at(i).text {
+		case "(":
+			depth++
+		case ")":
+			depth--
+		case ",":
+			if depth == 0 {
+				parts = append(parts, [2]int{start, i})
+				start = i + 1
+			}
+		}
+	}
+	if start < to {
+		parts = append(parts, [2]int{start, to})
+	}
+	return parts
+}
+
+// blank replaces the tokens from index from to index to (inclusive, in
+// toks) with nothing.
+func blank(replace map[int]string, from, to int) {
+	for j := from; j <= to; j++ {
+		replace[j] = ""
+	}
 }
