@@ -9,6 +9,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/quarrydb/quarry/catalog/sqlerr"
+	"github.com/quarrydb/quarry/exec/kernels"
 )
 
 // decodeParam turns one Bind parameter into the Literal.Value form the
@@ -103,7 +104,7 @@ func parseTimestamp(s string, applyZone bool) (us int64, hasTime bool, ok bool) 
 	if !ok3 || m < 1 || m > 12 || d < 1 || d > 31 {
 		return 0, false, false
 	}
-	us = daysFromCivil(int64(y), m, d) * usPerDay
+	us = kernels.DaysFromCivil(int64(y), m, d) * usPerDay
 	if s == "" {
 		return us, false, true
 	}

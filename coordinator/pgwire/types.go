@@ -10,6 +10,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/jackc/pgx/v5/pgproto3"
 	"github.com/quarrydb/quarry/catalog/pgcatalog"
+	"github.com/quarrydb/quarry/exec/kernels"
 	"github.com/quarrydb/quarry/planner/physical"
 )
 
@@ -558,45 +559,6 @@ func appendNumericBinary(dst []byte, n decimal128.Num, scale int32) []byte {
 	return dst
 }
 
-// civil converts days since 1970-01-01 to a proleptic Gregorian date.
-func civil(days int64) (y int64, m, d int) {
-	z := days + 719468
-	era := floorDiv(z, 146097)
-	doe := z - era*146097
-	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
-	y = yoe + era*400
-	doy := doe - (365*yoe + yoe/4 - yoe/100)
-	mp := (5*doy + 2) / 153
-	d = int(doy - (153*mp+2)/5 + 1)
-	if mp < 10 {
-		m = int(mp + 3)
-	} else {
-		m = int(mp - 9)
-	}
-	if m <= 2 {
-		y++
-	}
-	return y, m, d
-}
-
-// daysFromCivil is the inverse of civil.
-func daysFromCivil(y int64, m, d int) int64 {
-	if m <= 2 {
-		y--
-	}
-	era := floorDiv(y, 400)
-	yoe := y - era*400
-	mm := int64(m)
-	if m > 2 {
-		mm -= 3
-	} else {
-		mm += 9
-	}
-	doy := (153*mm+2)/5 + int64(d) - 1
-	doe := yoe*365 + yoe/4 - yoe/100 + doy
-	return era*146097 + doe - 719468
-}
-
 func append2(dst []byte, v int) []byte { return append(dst, byte('0'+v/10), byte('0'+v%10)) }
 
 func appendYear(dst []byte, y int64) []byte {
@@ -613,16 +575,7 @@ func appendYear(dst []byte, y int64) []byte {
 
 // appendDate writes ISO YYYY-MM-DD (with " BC" before year 1).
 func appendDate(dst []byte, days int64) []byte {
-	y, m, d := civil(days)
-	bc := y <= 0
-	if bc {
-		y = 1 - y
-	}
-	dst = appendYear(dst, y)
-	dst = append(dst, '-')
-	dst = append2(dst, m)
-	dst = append(dst, '-')
-	dst = append2(dst, d)
+	dst, bc := appendDay(dst, days)
 	if bc {
 		dst = append(dst, " BC"...)
 	}
@@ -633,8 +586,19 @@ func appendDate(dst []byte, days int64) []byte {
 // zeros in the fraction.
 func appendTimestamp(dst []byte, us int64) []byte {
 	days := floorDiv(us, usPerDay)
-	rem := us - days*usPerDay
-	y, m, d := civil(days)
+	dst, bc := appendDay(dst, days)
+	dst = append(dst, ' ')
+	dst = appendClock(dst, us-days*usPerDay)
+	if bc {
+		dst = append(dst, " BC"...)
+	}
+	return dst
+}
+
+// appendDay writes the YYYY-MM-DD of days and reports whether it is a BC
+// date, whose " BC" PostgreSQL writes after the whole value.
+func appendDay(dst []byte, days int64) ([]byte, bool) {
+	y, m, d := kernels.Civil(days)
 	bc := y <= 0
 	if bc {
 		y = 1 - y
@@ -644,12 +608,7 @@ func appendTimestamp(dst []byte, us int64) []byte {
 	dst = append2(dst, m)
 	dst = append(dst, '-')
 	dst = append2(dst, d)
-	dst = append(dst, ' ')
-	dst = appendClock(dst, rem)
-	if bc {
-		dst = append(dst, " BC"...)
-	}
-	return dst
+	return dst, bc
 }
 
 // appendClock writes HH:MM:SS[.ffffff] for us microseconds into a day.

@@ -3,6 +3,7 @@ package pgwire
 import (
 	"encoding/binary"
 	"fmt"
+	"github.com/quarrydb/quarry/exec/kernels"
 	"math"
 	"math/big"
 	"reflect"
@@ -88,13 +89,13 @@ func TestTextFormats(t *testing.T) {
 		want string
 	}{
 		{0, "1970-01-01"}, {-1, "1969-12-31"}, {pgEpochDays, "2000-01-01"}, {19782, "2024-02-29"},
-		{daysFromCivil(-43, 3, 15), "0044-03-15 BC"}, {2932896, "9999-12-31"},
+		{kernels.DaysFromCivil(-43, 3, 15), "0044-03-15 BC"}, {2932896, "9999-12-31"},
 	} {
 		if got := string(appendDate(nil, c.days)); got != c.want {
 			t.Errorf("date %d = %s, want %s", c.days, got, c.want)
 		}
-		if d := daysFromCivil(civil(c.days)); d != c.days {
-			t.Errorf("daysFromCivil(civil(%d)) = %d", c.days, d)
+		if d := kernels.DaysFromCivil(kernels.Civil(c.days)); d != c.days {
+			t.Errorf("DaysFromCivil(Civil(%d)) = %d", c.days, d)
 		}
 	}
 	for _, c := range []struct {

@@ -437,7 +437,7 @@ func appendDecimal(b []byte, x decimal128.Num, scale int32) []byte {
 func append2(b []byte, v int) []byte { return append(b, byte('0'+v/10), byte('0'+v%10)) }
 
 func appendDate(b []byte, days int64) []byte {
-	y, m, d := civil(days)
+	y, m, d := Civil(days)
 	if y < 0 || y > 9999 {
 		b = strconv.AppendInt(b, y, 10)
 	} else {
@@ -654,7 +654,7 @@ func parseDateAt(s string) (int64, int, error) {
 	if m < 1 || m > 12 || d < 1 || d > daysInMonth(int64(y), m) {
 		return 0, 0, errRange
 	}
-	return daysFromCivil(int64(y), m, d), i, nil
+	return DaysFromCivil(int64(y), m, d), i, nil
 }
 
 var errRange = errors.New("out of range")

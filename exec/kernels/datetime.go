@@ -14,9 +14,10 @@ const (
 	usPerDay = 86400 * usPerSec
 )
 
-// civil converts days since 1970-01-01 to a proleptic Gregorian date
-// (Howard Hinnant's algorithm).
-func civil(days int64) (y int64, m, d int) {
+// Civil converts days since 1970-01-01 to a proleptic Gregorian date
+// (Howard Hinnant's algorithm; year 0 is 1 BC). The front doors use it to
+// write dates in the protocols' text forms.
+func Civil(days int64) (y int64, m, d int) {
 	z := days + 719468
 	era := z
 	if z < 0 {
@@ -40,8 +41,8 @@ func civil(days int64) (y int64, m, d int) {
 	return y, m, d
 }
 
-// daysFromCivil is the inverse of civil.
-func daysFromCivil(y int64, m, d int) int64 {
+// DaysFromCivil is the inverse of Civil.
+func DaysFromCivil(y int64, m, d int) int64 {
 	if m <= 2 {
 		y--
 	}
@@ -83,12 +84,12 @@ func addMonths(days int64, months int32) int64 {
 	if months == 0 {
 		return days
 	}
-	y, m, d := civil(days)
+	y, m, d := Civil(days)
 	total := y*12 + int64(m-1) + int64(months)
 	ny := floorDiv(total, 12)
 	nm := int(total-ny*12) + 1
 	d = min(d, daysInMonth(ny, nm))
-	return daysFromCivil(ny, nm, d)
+	return DaysFromCivil(ny, nm, d)
 }
 
 func floorDiv(a, b int64) int64 {
@@ -240,13 +241,13 @@ func extractKernel(ev *evaluator, c *physical.Call, args []datum) (datum, error)
 	var f func(i int) int64
 	switch field {
 	case "year":
-		f = func(i int) int64 { y, _, _ := civil(days(i)); return y }
+		f = func(i int) int64 { y, _, _ := Civil(days(i)); return y }
 	case "quarter":
-		f = func(i int) int64 { _, m, _ := civil(days(i)); return int64((m-1)/3 + 1) }
+		f = func(i int) int64 { _, m, _ := Civil(days(i)); return int64((m-1)/3 + 1) }
 	case "month":
-		f = func(i int) int64 { _, m, _ := civil(days(i)); return int64(m) }
+		f = func(i int) int64 { _, m, _ := Civil(days(i)); return int64(m) }
 	case "day":
-		f = func(i int) int64 { _, _, d := civil(days(i)); return int64(d) }
+		f = func(i int) int64 { _, _, d := Civil(days(i)); return int64(d) }
 	case "hour":
 		f = func(i int) int64 { return us(i) / (3600 * usPerSec) }
 	case "minute":
@@ -267,7 +268,7 @@ func extractKernel(ev *evaluator, c *physical.Call, args []datum) (datum, error)
 			return 7
 		}
 	case "doy":
-		f = func(i int) int64 { d := days(i); y, _, _ := civil(d); return d - daysFromCivil(y, 1, 1) + 1 }
+		f = func(i int) int64 { d := days(i); y, _, _ := Civil(d); return d - DaysFromCivil(y, 1, 1) + 1 }
 	case "week":
 		f = func(i int) int64 { _, w := isoWeek(days(i)); return w }
 	case "isoyear":
@@ -275,10 +276,10 @@ func extractKernel(ev *evaluator, c *physical.Call, args []datum) (datum, error)
 	case "epoch":
 		f = func(i int) int64 { return floorDiv(days(i)*usPerDay+us(i), usPerSec) }
 	case "decade":
-		f = func(i int) int64 { y, _, _ := civil(days(i)); return floorDiv(y, 10) }
+		f = func(i int) int64 { y, _, _ := Civil(days(i)); return floorDiv(y, 10) }
 	case "century":
 		f = func(i int) int64 {
-			y, _, _ := civil(days(i))
+			y, _, _ := Civil(days(i))
 			if y > 0 {
 				return (y + 99) / 100
 			}
@@ -311,6 +312,6 @@ func isoWeek(days int64) (year, week int64) {
 	}
 	// The Thursday of this week decides the year.
 	thu := days - wd + 4
-	y, _, _ := civil(thu)
-	return y, (thu-daysFromCivil(y, 1, 1))/7 + 1
+	y, _, _ := Civil(thu)
+	return y, (thu-DaysFromCivil(y, 1, 1))/7 + 1
 }

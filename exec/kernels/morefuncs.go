@@ -192,23 +192,23 @@ func dateTruncKernel(ev *evaluator, c *physical.Call, args []datum) (datum, erro
 	}
 	defer arr.Release()
 	truncDays := func(d int64) (int64, error) {
-		y, m, day := civil(d)
+		y, m, day := Civil(d)
 		switch field {
 		case "year":
-			return daysFromCivil(y, 1, 1), nil
+			return DaysFromCivil(y, 1, 1), nil
 		case "quarter":
-			return daysFromCivil(y, (m-1)/3*3+1, 1), nil
+			return DaysFromCivil(y, (m-1)/3*3+1, 1), nil
 		case "month":
-			return daysFromCivil(y, m, 1), nil
+			return DaysFromCivil(y, m, 1), nil
 		case "week":
 			return d - (dow(d)+6)%7, nil // ISO weeks start on Monday
 		case "day", "hour", "minute", "second":
 			_ = day
 			return d, nil
 		case "decade":
-			return daysFromCivil(y-floorMod(y, 10), 1, 1), nil
+			return DaysFromCivil(y-floorMod(y, 10), 1, 1), nil
 		case "century":
-			return daysFromCivil((y-1)/100*100+1, 1, 1), nil
+			return DaysFromCivil((y-1)/100*100+1, 1, 1), nil
 		}
 		return 0, sqlerr.New(sqlerr.InvalidParameterValue, "unit %q not recognized by date_trunc", field)
 	}
