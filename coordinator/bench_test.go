@@ -2,6 +2,7 @@ package coordinator
 
 import (
 	"fmt"
+	"github.com/quarrydb/quarry/coordinator/internal/testenv"
 	"os"
 	"path/filepath"
 	"testing"
@@ -19,7 +20,7 @@ func BenchmarkTPCH(b *testing.B) {
 	if data == "" {
 		b.Skip("set QUARRY_BENCH_DATA to a folder of TPC-H Parquet files")
 	}
-	queries := filepath.Join(sharedDir(b), "tpch", "queries")
+	queries := filepath.Join(testenv.SharedDir(b), "tpch", "queries")
 	eng := newEngine(b, "tpch", SourceSpec{Name: "tpch", Path: data})
 	sess := eng.NewSession("tpch")
 	for q := 1; q <= 22; q++ {

@@ -14,28 +14,6 @@ import (
 	"github.com/quarrydb/quarry/coordinator/resultfmt"
 )
 
-// sharedDir is the project's shared folder (TPC-H queries and answers, the
-// SQLite sqllogictest corpus): $QUARRY_SHARED, else ../shared beside the
-// repository.
-func sharedDir(t testing.TB) string {
-	t.Helper()
-	dir := os.Getenv("QUARRY_SHARED")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "shared")
-	}
-	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("shared folder %s not found (CI runs with shared/ beside the repository): %v", dir, err)
-		}
-		t.Skipf("shared folder %s not found; set QUARRY_SHARED", dir)
-	}
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return abs
-}
-
 func abs(t *testing.T, path string) string {
 	t.Helper()
 	p, err := filepath.Abs(path)

@@ -3,6 +3,7 @@ package coordinator
 import (
 	"bufio"
 	"context"
+	"github.com/quarrydb/quarry/coordinator/internal/testenv"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -122,7 +123,7 @@ func runCaptured(ctx context.Context, sess *Session, q capturedQuery) (string, e
 // clients sent (psql, PgJDBC, psqlODBC, pgcli), with the capture's oid of
 // t1 replaced by Quarry's, and checks that each runs.
 func TestPGClientCaptures(t *testing.T) {
-	dir := filepath.Join(sharedDir(t), "clients")
+	dir := filepath.Join(testenv.SharedDir(t), "clients")
 	var qs []capturedQuery
 	for _, f := range []string{"pg-client-queries.txt", "pgcli-queries.txt"} {
 		qs = append(qs, readCaptures(t, filepath.Join(dir, f))...)
@@ -182,7 +183,7 @@ func findCapture(t *testing.T, qs []capturedQuery, marker string) capturedQuery 
 // TestPGCatalogAnswers checks that the key client queries give the answers
 // a PostgreSQL user expects of the TPC-H sample.
 func TestPGCatalogAnswers(t *testing.T) {
-	dir := filepath.Join(sharedDir(t), "clients")
+	dir := filepath.Join(testenv.SharedDir(t), "clients")
 	qs := readCaptures(t, filepath.Join(dir, "pg-client-queries.txt"))
 	_, sess := pgEngine(t)
 	ctx := context.Background()

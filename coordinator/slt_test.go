@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"github.com/quarrydb/quarry/coordinator/internal/testenv"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -73,7 +74,7 @@ func TestSQLiteCorpus(t *testing.T) {
 	if testing.Short() {
 		t.Skip("corpus skipped in -short mode")
 	}
-	root := filepath.Join(sharedDir(t), "slt", "sqlite", "test")
+	root := filepath.Join(testenv.SharedDir(t), "slt", "sqlite", "test")
 	baseline, err := readBaseline(sqliteBaseline)
 	if err != nil {
 		t.Fatal(err)

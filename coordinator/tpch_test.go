@@ -3,11 +3,9 @@ package coordinator
 import (
 	"context"
 	"fmt"
-	"math"
-	"math/big"
+	"github.com/quarrydb/quarry/coordinator/internal/testenv"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -24,7 +22,7 @@ var tpchQueries = []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 1
 var tpchScales = []string{"sf0.01", "sf0.1"}
 
 func TestTPCH(t *testing.T) {
-	shared := sharedDir(t)
+	shared := testenv.SharedDir(t)
 	for _, sf := range tpchScales {
 		t.Run(sf, func(t *testing.T) {
 			data := filepath.Join(shared, "tpch", "data", sf)
@@ -70,18 +68,9 @@ func (c *typedCollector) Begin(s *arrow.Schema) error {
 	return c.valueCollector.Begin(s)
 }
 
-// compareAnswer compares rows with a reference answer (pipe-separated, a
-// header line, empty field = NULL): decimals and integers exactly, doubles
-// within a relative 1e-6, text exactly. Without ordered, rows are compared
-// as multisets.
+// compareAnswer compares the collected rows with a reference answer (see
+// testenv.CompareAnswer) and returns what differs, or "".
 func compareAnswer(c *typedCollector, answer string, ordered bool) string {
-	// Every line after the header is a row, even an empty one: that is a
-	// single NULL column (Q17 at scale 0.01).
-	lines := strings.Split(strings.TrimSuffix(answer, "\n"), "\n")
-	want := [][]string{}
-	for _, l := range lines[1:] {
-		want = append(want, strings.Split(l, "|"))
-	}
 	got := make([][]string, len(c.rows))
 	for i, row := range c.rows {
 		got[i] = make([]string, len(row))
@@ -89,36 +78,12 @@ func compareAnswer(c *typedCollector, answer string, ordered bool) string {
 			got[i][j] = textOf(v)
 		}
 	}
-	if len(got) != len(want) {
-		return fmt.Sprintf("got %d rows, want %d\ngot:  %v\nwant: %v", len(got), len(want), head(got), head(want))
+	kinds := make([]testenv.Kind, c.schema.NumFields())
+	names := make([]string, c.schema.NumFields())
+	for i, f := range c.schema.Fields() {
+		kinds[i], names[i] = testenv.KindOf(f.Type), f.Name
 	}
-	if !ordered {
-		sortRows(got)
-		sortRows(want)
-	}
-	for i := range want {
-		if len(got[i]) != len(want[i]) {
-			return fmt.Sprintf("row %d: got %d columns, want %d", i+1, len(got[i]), len(want[i]))
-		}
-		for j := range want[i] {
-			if !sameValue(c.schema.Field(j).Type, got[i][j], want[i][j]) {
-				return fmt.Sprintf("row %d column %s: got %q, want %q\ngot row:  %v\nwant row: %v",
-					i+1, c.schema.Field(j).Name, got[i][j], want[i][j], got[i], want[i])
-			}
-		}
-	}
-	return ""
-}
-
-func head(rows [][]string) [][]string {
-	if len(rows) > 5 {
-		return rows[:5]
-	}
-	return rows
-}
-
-func sortRows(rows [][]string) {
-	sort.Slice(rows, func(a, b int) bool { return strings.Join(rows[a], "|") < strings.Join(rows[b], "|") })
+	return testenv.CompareAnswer(got, kinds, names, answer, ordered)
 }
 
 func textOf(v any) string {
@@ -131,27 +96,4 @@ func textOf(v any) string {
 		return string(v)
 	}
 	return fmt.Sprint(v)
-}
-
-func sameValue(t arrow.DataType, got, want string) bool {
-	if got == want {
-		return true
-	}
-	if got == "" || want == "" {
-		return false
-	}
-	switch t.ID() {
-	case arrow.FLOAT32, arrow.FLOAT64:
-		g, err1 := strconv.ParseFloat(got, 64)
-		w, err2 := strconv.ParseFloat(want, 64)
-		if err1 != nil || err2 != nil {
-			return false
-		}
-		return math.Abs(g-w) <= 1e-6*math.Max(math.Abs(g), math.Abs(w))
-	case arrow.DECIMAL128, arrow.DECIMAL256, arrow.INT8, arrow.INT16, arrow.INT32, arrow.INT64:
-		g, ok1 := new(big.Rat).SetString(got)
-		w, ok2 := new(big.Rat).SetString(want)
-		return ok1 && ok2 && g.Cmp(w) == 0
-	}
-	return false
 }

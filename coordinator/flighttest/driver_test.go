@@ -3,6 +3,7 @@ package flighttest
 import (
 	"database/sql"
 	"fmt"
+	"github.com/quarrydb/quarry/coordinator/internal/testenv"
 	"strconv"
 	"testing"
 
@@ -73,7 +74,7 @@ func scanRows(t testing.TB, rows *sql.Rows) *result {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &result{kinds: make([]string, len(cols))}
+	r := &result{kinds: make([]testenv.Kind, len(cols))} // Text unless a number shows
 	vals := make([]any, len(cols))
 	ptrs := make([]any, len(cols))
 	for i := range vals {
@@ -89,10 +90,10 @@ func scanRows(t testing.TB, rows *sql.Rows) *result {
 			case nil:
 			case float64: // the driver reads decimals as doubles too
 				row[i] = strconv.FormatFloat(v, 'g', -1, 64)
-				r.kinds[i] = "f"
+				r.kinds[i] = testenv.Float
 			case int64, int32:
 				row[i] = fmt.Sprint(v)
-				r.kinds[i] = "n"
+				r.kinds[i] = testenv.Exact
 			case []byte:
 				row[i] = string(v)
 			case arrow.Date32:
@@ -105,11 +106,6 @@ func scanRows(t testing.TB, rows *sql.Rows) *result {
 	}
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
-	}
-	for j := range r.kinds { // the rest compare as text
-		if r.kinds[j] == "" {
-			r.kinds[j] = "s"
-		}
 	}
 	return r
 }

@@ -4,16 +4,13 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"github.com/quarrydb/quarry/coordinator/internal/testenv"
 	"io"
 	"log/slog"
-	"math"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -117,31 +114,10 @@ func testCtx(t testing.TB) context.Context {
 	return ctx
 }
 
-// sharedDir is ../shared beside the repository (or $QUARRY_SHARED); tests
-// that need it skip without it, and fail when CI is set.
-func sharedDir(t testing.TB) string {
-	t.Helper()
-	dir := os.Getenv("QUARRY_SHARED")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared")
-	}
-	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("shared folder %s not found (CI runs with shared/ beside the repository): %v", dir, err)
-		}
-		t.Skipf("shared folder %s not found; set QUARRY_SHARED", dir)
-	}
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return abs
-}
-
 // tpchQuery returns the text of TPC-H query n and its answer at scale 0.01.
 func tpchQuery(t testing.TB, n int) (sql, answer string) {
 	t.Helper()
-	shared := sharedDir(t)
+	shared := testenv.SharedDir(t)
 	q, err := os.ReadFile(filepath.Join(shared, "tpch", "queries", fmt.Sprintf("q%02d.sql", n)))
 	if err != nil {
 		t.Fatal(err)
@@ -154,28 +130,17 @@ func tpchQuery(t testing.TB, n int) (sql, answer string) {
 }
 
 // result is a result set as text cells, with each column's kind for the
-// comparison: "f" float, "n" exact number, "s" anything else.
+// comparison with the answers.
 type result struct {
-	kinds []string
+	kinds []testenv.Kind
 	rows  [][]string
-}
-
-func kindOf(t arrow.DataType) string {
-	switch t.ID() {
-	case arrow.FLOAT16, arrow.FLOAT32, arrow.FLOAT64:
-		return "f"
-	case arrow.DECIMAL128, arrow.DECIMAL256, arrow.INT8, arrow.INT16, arrow.INT32, arrow.INT64,
-		arrow.UINT8, arrow.UINT16, arrow.UINT32, arrow.UINT64:
-		return "n"
-	}
-	return "s"
 }
 
 // appendRecord adds rec's rows to r as text.
 func (r *result) appendRecord(rec arrow.Record) {
 	if r.kinds == nil {
 		for _, f := range rec.Schema().Fields() {
-			r.kinds = append(r.kinds, kindOf(f.Type))
+			r.kinds = append(r.kinds, testenv.KindOf(f.Type))
 		}
 	}
 	for i := 0; i < int(rec.NumRows()); i++ {
@@ -203,57 +168,13 @@ func cellText(col arrow.Array, i int) string {
 	return col.ValueStr(i)
 }
 
-// compareAnswer compares r with a TPC-H answer (pipe-separated with a
-// header): exact numbers exactly, floats within a relative 1e-6.
+// compareAnswer compares r with a TPC-H answer (see
+// testenv.CompareAnswer).
 func compareAnswer(t testing.TB, r *result, answer string, ordered bool) {
 	t.Helper()
-	lines := strings.Split(strings.TrimSuffix(answer, "\n"), "\n")
-	var want [][]string
-	for _, l := range lines[1:] {
-		want = append(want, strings.Split(l, "|"))
+	if msg := testenv.CompareAnswer(r.rows, r.kinds, nil, answer, ordered); msg != "" {
+		t.Fatal(msg)
 	}
-	got := r.rows
-	if len(got) != len(want) {
-		t.Fatalf("got %d rows, want %d\ngot:  %v\nwant: %v", len(got), len(want), got, want)
-	}
-	if !ordered {
-		sortRows(got)
-		sortRows(want)
-	}
-	for i := range want {
-		if len(got[i]) != len(want[i]) {
-			t.Fatalf("row %d: got %d columns, want %d", i+1, len(got[i]), len(want[i]))
-		}
-		for j := range want[i] {
-			if !sameValue(r.kinds[j], got[i][j], want[i][j]) {
-				t.Fatalf("row %d column %d: got %q, want %q\ngot row:  %v\nwant row: %v", i+1, j+1, got[i][j], want[i][j], got[i], want[i])
-			}
-		}
-	}
-}
-
-func sortRows(rows [][]string) {
-	sort.Slice(rows, func(a, b int) bool { return strings.Join(rows[a], "|") < strings.Join(rows[b], "|") })
-}
-
-func sameValue(kind, got, want string) bool {
-	if got == want {
-		return true
-	}
-	if got == "" || want == "" {
-		return false
-	}
-	switch kind {
-	case "f":
-		g, err1 := strconv.ParseFloat(got, 64)
-		w, err2 := strconv.ParseFloat(want, 64)
-		return err1 == nil && err2 == nil && math.Abs(g-w) <= 1e-6*math.Max(math.Abs(g), math.Abs(w))
-	case "n":
-		g, ok1 := new(big.Rat).SetString(got)
-		w, ok2 := new(big.Rat).SetString(want)
-		return ok1 && ok2 && g.Cmp(w) == 0
-	}
-	return false
 }
 
 func metadataCtx(ctx context.Context, kv ...string) context.Context {

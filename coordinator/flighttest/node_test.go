@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/quarrydb/quarry/coordinator/internal/testenv"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,33 +12,6 @@ import (
 	"testing"
 	"time"
 )
-
-// nodeModules returns the npm clients' folder (.ci/node/node_modules, which
-// .ci/run installs); without node or the clients the test skips, or fails
-// under CI.
-func nodeModules(t *testing.T, pkgs ...string) string {
-	t.Helper()
-	missing := func(format string, args ...any) {
-		t.Helper()
-		if os.Getenv("CI") != "" {
-			t.Fatalf(format, args...)
-		}
-		t.Skipf(format, args...)
-	}
-	if _, err := exec.LookPath("node"); err != nil {
-		missing("node not found: %v", err)
-	}
-	dir, err := filepath.Abs("../../.ci/node/node_modules")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range pkgs {
-		if _, err := os.Stat(filepath.Join(dir, p)); err != nil {
-			missing("npm package %s not installed in %s (run .ci/run): %v", p, dir, err)
-		}
-	}
-	return dir
-}
 
 // nodeResult is one command's outcome as the scripts print it.
 type nodeResult struct {
@@ -54,11 +28,11 @@ func (n nodeResult) result() *result {
 	for _, c := range n.Columns {
 		switch c.TypeID {
 		case 3: // Float
-			r.kinds = append(r.kinds, "f")
+			r.kinds = append(r.kinds, testenv.Float)
 		case 2, 7: // Int, Decimal
-			r.kinds = append(r.kinds, "n")
+			r.kinds = append(r.kinds, testenv.Exact)
 		default:
-			r.kinds = append(r.kinds, "s")
+			r.kinds = append(r.kinds, testenv.Text)
 		}
 	}
 	for _, row := range n.Rows {
@@ -105,7 +79,7 @@ func commands(t *testing.T, cmds ...map[string]any) string {
 // TestNodeLakehouse drives the door with @lakehouse-rs/flight-sql-client
 // (Rust arrow-flight): handshake, queries (which it prepares), listings.
 func TestNodeLakehouse(t *testing.T) {
-	modules := nodeModules(t, "@lakehouse-rs/flight-sql-client", "apache-arrow")
+	modules := testenv.NodeModules(t, "@lakehouse-rs/flight-sql-client", "apache-arrow")
 	srv := startServer(t, true)
 	q1, a1 := tpchQuery(t, 1)
 	q3, a3 := tpchQuery(t, 3)
@@ -156,7 +130,7 @@ func (n nodeResult) rows() [][]string { return n.result().rows }
 // TestNodeLanceDB drives the door with @lancedb/arrow-flight-sql-client
 // (TypeScript, grpc-js), which needs the bearer token from the handshake.
 func TestNodeLanceDB(t *testing.T) {
-	modules := nodeModules(t, "@lancedb/arrow-flight-sql-client")
+	modules := testenv.NodeModules(t, "@lancedb/arrow-flight-sql-client")
 	srv := startServer(t, true)
 	q1, a1 := tpchQuery(t, 1)
 	q3, a3 := tpchQuery(t, 3)

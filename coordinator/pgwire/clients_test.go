@@ -2,6 +2,7 @@ package pgwire
 
 import (
 	"fmt"
+	"github.com/quarrydb/quarry/coordinator/internal/testenv"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -16,7 +17,7 @@ import (
 
 func (s *testServer) psql(t *testing.T, args ...string) (string, error) {
 	t.Helper()
-	psql := needTool(t, "psql")
+	psql := testenv.NeedTool(t, "psql")
 	env := []string{"PGHOST=" + s.addr.IP.String(), "PGPORT=" + strconv.Itoa(s.addr.Port), "PGUSER=psql",
 		"PGDATABASE=quarry", "PGCONNECT_TIMEOUT=10", "PGAPPNAME=psql", "PSQLRC=/dev/null", "PGTZ=UTC"}
 	return runClient(t, 60*time.Second, env, psql, append([]string{"-X", "-v", "ON_ERROR_STOP=1"}, args...)...)
@@ -65,7 +66,7 @@ func TestPsql(t *testing.T) {
 }
 
 func TestPsqlTPCHQ1(t *testing.T) {
-	shared := sharedDir(t)
+	shared := testenv.SharedDir(t)
 	srv := startServer(t)
 	out, err := srv.psql(t, "-A", "-F", "|", "-P", "footer=off", "-f", filepath.Join(shared, "tpch", "queries", "q01.sql"))
 	if err != nil {
@@ -133,9 +134,9 @@ func checkLines(t *testing.T, out string, prefix string) (checked int) {
 }
 
 func TestJDBC(t *testing.T) {
-	javac := needTool(t, "javac")
-	java := needTool(t, "java")
-	jar := needFile(t, "/usr/share/java/postgresql.jar")
+	javac := testenv.NeedTool(t, "javac")
+	java := testenv.NeedTool(t, "java")
+	jar := testenv.NeedFile(t, "/usr/share/java/postgresql.jar")
 	srv := startServer(t)
 	dir := t.TempDir()
 	src, err := filepath.Abs(filepath.Join("testdata", "PgJdbcCheck.java"))
@@ -165,9 +166,8 @@ func TestJDBC(t *testing.T) {
 }
 
 func TestNodePg(t *testing.T) {
-	node := needTool(t, "node")
-	modules := filepath.Join(repoRoot(t), ".ci", "node", "node_modules")
-	needFile(t, filepath.Join(modules, "pg", "package.json"))
+	modules := testenv.NodeModules(t, "pg")
+	node := testenv.NeedTool(t, "node")
 	srv := startServer(t)
 	script, err := filepath.Abs(filepath.Join("testdata", "node_pg_check.js"))
 	if err != nil {
@@ -183,13 +183,13 @@ func TestNodePg(t *testing.T) {
 }
 
 func TestISQL(t *testing.T) {
-	isql := needTool(t, "isql")
+	isql := testenv.NeedTool(t, "isql")
 	drivers, _ := filepath.Glob("/usr/lib/*/odbc/psqlodbcw.so")
 	if len(drivers) == 0 {
 		drivers, _ = filepath.Glob("/usr/lib/odbc/psqlodbcw.so")
 	}
 	if len(drivers) == 0 {
-		missing(t, "psqlODBC driver (psqlodbcw.so) not found")
+		testenv.Missing(t, "psqlODBC driver (psqlodbcw.so) not found")
 	}
 	srv := startServer(t)
 	dir := t.TempDir()
@@ -211,7 +211,7 @@ func TestISQL(t *testing.T) {
 }
 
 func TestPgbench(t *testing.T) {
-	pgbench := needTool(t, "pgbench")
+	pgbench := testenv.NeedTool(t, "pgbench")
 	srv := startServer(t)
 	dir := t.TempDir()
 	scripts := map[string]string{

@@ -153,65 +153,6 @@ func (s *testServer) addUser(t testing.TB, name, password, method string) {
 	}
 }
 
-// sharedDir is the project's shared folder (TPC-H queries and answers):
-// $QUARRY_SHARED, else ../shared beside the repository.
-func sharedDir(t testing.TB) string {
-	t.Helper()
-	dir := os.Getenv("QUARRY_SHARED")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared")
-	}
-	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("shared folder %s not found (CI runs with shared/ beside the repository): %v", dir, err)
-		}
-		t.Skipf("shared folder %s not found; set QUARRY_SHARED", dir)
-	}
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return abs
-}
-
-// needTool returns the path of a client program; without it the test is
-// skipped, or fails under CI (which installs every client).
-func needTool(t testing.TB, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		missing(t, "%s not installed", name)
-	}
-	return p
-}
-
-// needFile is needTool for a file (a driver, a jar).
-func needFile(t testing.TB, path string) string {
-	t.Helper()
-	if _, err := os.Stat(path); err != nil {
-		missing(t, "%s not found", path)
-	}
-	return path
-}
-
-func missing(t testing.TB, format string, args ...any) {
-	t.Helper()
-	if os.Getenv("CI") != "" {
-		t.Fatalf(format+" (CI installs it: see .ci/run)", args...)
-	}
-	t.Skipf(format, args...)
-}
-
-// repoRoot is the repository's root folder.
-func repoRoot(t testing.TB) string {
-	t.Helper()
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return root
-}
-
 // runClient runs a client program with a timeout and returns its
 // combined output.
 func runClient(t testing.TB, timeout time.Duration, env []string, name string, args ...string) (string, error) {

@@ -5,6 +5,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"github.com/quarrydb/quarry/coordinator/internal/testenv"
 	"math"
 	"math/big"
 	"os"
@@ -188,7 +189,7 @@ func TestPgxQueries(t *testing.T) {
 }
 
 func TestPgxTPCHQ1(t *testing.T) {
-	shared := sharedDir(t)
+	shared := testenv.SharedDir(t)
 	text, err := os.ReadFile(filepath.Join(shared, "tpch", "queries", "q01.sql"))
 	if err != nil {
 		t.Fatal(err)
