@@ -469,15 +469,8 @@ func (b *binder) decorrelateAggregate(host LNode, sub LNode, s scalarAgg, corr m
 		})
 	}
 	// A marker column tells inner rows from the padding of the left join.
-	marker := b.newColumn("__matched", "", physical.Boolean)
-	mproj := &LProject{Input: inner}
-	for _, c := range inner.Columns() {
-		mproj.Exprs = append(mproj.Exprs, &ColRef{ID: c.ID, Name: c.Name, T: c.T})
-		mproj.Cols = append(mproj.Cols, c)
-	}
-	mproj.Exprs = append(mproj.Exprs, &Const{Value: true, T: physical.Boolean})
-	mproj.Cols = append(mproj.Cols, marker)
-	join := &LJoin{Left: domain, Right: mproj, Type: physical.LeftJoin, Cond: andAll(preds)}
+	marked, marker := b.withMarker(inner)
+	join := &LJoin{Left: domain, Right: marked, Type: physical.LeftJoin, Cond: andAll(preds)}
 	agg := &LAggregate{Input: join}
 	for _, d := range dcols {
 		agg.GroupBy = append(agg.GroupBy, &ColRef{ID: d.ID, Name: d.Name, T: d.T})

@@ -11,6 +11,9 @@ import (
 	"github.com/quarrydb/quarry/catalog/sqlerr"
 )
 
+// Single-phase aggregates: they keep every value of a group, so they are
+// never split into partial and final phases (physical.SinglePhase).
+
 // stringAgg concatenates the non-NULL values of each group in arrival
 // order (string_agg). It only runs in single mode.
 type stringAgg struct {
