@@ -164,16 +164,17 @@ func (s *scanOp) openFile(fi int) error {
 	// accounting allocator. Decoded Arrow data goes through s.mem.
 	opts := []file.ReadOption{file.WithReadProps(parquet.NewReaderProperties(memory.DefaultAllocator))}
 	st, statErr := f.Stat()
+	cached := false
 	if statErr == nil {
 		if md := footers.get(path, st); md != nil {
-			opts = append(opts, file.WithMetadata(md))
+			opts, cached = append(opts, file.WithMetadata(md)), true
 		}
 	}
 	pf, err := file.NewParquetReader(f, opts...)
 	if err != nil {
 		return s.corrupt(err)
 	}
-	if statErr == nil {
+	if statErr == nil && !cached {
 		footers.put(path, st, pf.MetaData())
 	}
 	props := pqarrow.ArrowReadProperties{BatchSize: batchRows, PreAllocBinaryData: true}
