@@ -34,14 +34,7 @@ func deriveDisjunctionFilters(o *optimizer, n LNode) (LNode, bool) {
 	if len(toLeft)+len(toRight) == 0 {
 		return n, false
 	}
-	c := *j
-	if len(toLeft) > 0 {
-		c.Left = &LFilter{Input: j.Left, Pred: andAll(toLeft)}
-	}
-	if len(toRight) > 0 {
-		c.Right = &LFilter{Input: j.Right, Pred: andAll(toRight)}
-	}
-	return &c, true
+	return filterSides(j, toLeft, toRight), true
 }
 
 // impliedFor returns OR over the branches of or of their conjuncts that

@@ -618,6 +618,13 @@ func pushJoinCondition(j *LJoin) (LNode, bool) {
 	if len(toLeft)+len(toRight) == 0 {
 		return j, false
 	}
+	c := filterSides(j, toLeft, toRight)
+	c.Cond = andAll(keep)
+	return c, true
+}
+
+// filterSides is j with its inputs filtered by toLeft and toRight.
+func filterSides(j *LJoin, toLeft, toRight []Expr) *LJoin {
 	c := *j
 	if len(toLeft) > 0 {
 		c.Left = &LFilter{Input: j.Left, Pred: andAll(toLeft)}
@@ -625,8 +632,7 @@ func pushJoinCondition(j *LJoin) (LNode, bool) {
 	if len(toRight) > 0 {
 		c.Right = &LFilter{Input: j.Right, Pred: andAll(toRight)}
 	}
-	c.Cond = andAll(keep)
-	return &c, true
+	return &c
 }
 
 // pushFilterIntoUnion applies the filter to every input of a union.
