@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/apache/arrow-go/v18/arrow"
 	_ "github.com/duckdb/duckdb-go/v2" // registers the "duckdb" driver
 	"github.com/quarrydb/quarry/coordinator"
 )
@@ -50,44 +49,14 @@ func openQuarry(dataDir, catalogDir string, threads int, memoryLimit int64) (*qu
 func (q *quarry) Name() string { return "Quarry" }
 
 func (q *quarry) Query(ctx context.Context, text string) ([][]any, error) {
-	c := &collector{}
+	c := &coordinator.RowCollector{}
 	if err := q.eng.NewSession("").Execute(ctx, text, c); err != nil {
 		return nil, err
 	}
-	return c.rows, nil
+	return c.Rows(), nil
 }
 
 func (q *quarry) Close() error { return q.eng.Close() }
-
-// collector is a coordinator.ResultSink keeping the rows of the last result
-// set (the TPC-H texts have one statement each).
-type collector struct {
-	cols int
-	rows [][]any
-}
-
-func (c *collector) Begin(s *arrow.Schema) error {
-	c.cols = s.NumFields()
-	c.rows = nil
-	return nil
-}
-
-func (c *collector) Batch(rec arrow.Record) error {
-	n := int(rec.NumRows())
-	start := len(c.rows)
-	for i := 0; i < n; i++ {
-		c.rows = append(c.rows, make([]any, c.cols))
-	}
-	for col := 0; col < c.cols; col++ {
-		arr := rec.Column(col)
-		for i := 0; i < n; i++ {
-			c.rows[start+i][col] = coordinator.GoValue(arr, i)
-		}
-	}
-	return nil
-}
-
-func (c *collector) End(string, int64) error { return nil }
 
 // duck is an in-memory DuckDB with one view per TPC-H table over the same
 // Parquet files Quarry reads (its tpch extension cannot be loaded here, and

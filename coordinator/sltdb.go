@@ -24,7 +24,7 @@ func (d *SLTDB) Exec(ctx context.Context, sql string) error {
 
 // Query runs sql and returns the rows of its last result set.
 func (d *SLTDB) Query(ctx context.Context, sql string) (*slt.Result, error) {
-	c := &valueCollector{}
+	c := &RowCollector{}
 	if err := d.Session.Execute(ctx, sql, c); err != nil {
 		return nil, err
 	}
@@ -37,20 +37,21 @@ func (discard) Begin(*arrow.Schema) error { return nil }
 func (discard) Batch(arrow.Record) error  { return nil }
 func (discard) End(string, int64) error   { return nil }
 
-// valueCollector turns batches into rows of Go values (slt.DB's value
-// forms).
-type valueCollector struct {
+// RowCollector is a ResultSink that keeps the rows of the last result set
+// as Go values (GoValue's forms, which are slt.DB's): for tests, the
+// sqllogictest harness and the benchmark.
+type RowCollector struct {
 	cols int
 	rows [][]any
 }
 
-func (c *valueCollector) Begin(s *arrow.Schema) error {
+func (c *RowCollector) Begin(s *arrow.Schema) error {
 	c.cols = s.NumFields()
 	c.rows = nil
 	return nil
 }
 
-func (c *valueCollector) Batch(rec arrow.Record) error {
+func (c *RowCollector) Batch(rec arrow.Record) error {
 	n := int(rec.NumRows())
 	start := len(c.rows)
 	for i := 0; i < n; i++ {
@@ -65,7 +66,10 @@ func (c *valueCollector) Batch(rec arrow.Record) error {
 	return nil
 }
 
-func (c *valueCollector) End(string, int64) error { return nil }
+func (c *RowCollector) End(string, int64) error { return nil }
+
+// Rows are the collected rows.
+func (c *RowCollector) Rows() [][]any { return c.rows }
 
 // GoValue returns row i of arr as nil, bool, int64, float64, string or
 // slt.Numeric (decimals at their scale); dates and timestamps as text.

@@ -59,13 +59,13 @@ func TestTPCH(t *testing.T) {
 
 // typedCollector keeps the last result set as Go values with its schema.
 type typedCollector struct {
-	valueCollector
+	RowCollector
 	schema *arrow.Schema
 }
 
 func (c *typedCollector) Begin(s *arrow.Schema) error {
 	c.schema = s
-	return c.valueCollector.Begin(s)
+	return c.RowCollector.Begin(s)
 }
 
 // compareAnswer compares the collected rows with a reference answer (see
