@@ -10,7 +10,7 @@ THREADS   ?= 2
 RUNS      ?= 3
 BENCH_FLAGS ?=
 
-.PHONY: all build run test vet bench bench-micro bench-data clean
+.PHONY: all build run test vet bench bench-micro bench-data clean proto
 
 all: build
 
@@ -53,6 +53,17 @@ bench-micro: bench-data
 		$(BIN) sql --data-dir bench-data/catalog --source tpch=$(BENCH_DIR) --schema tpch \
 			--timing --format psv -f $(SHARED)/tpch/queries/q$$q.sql > /dev/null || exit 1; \
 	done
+
+# Regenerate the checked-in protobuf code (CI does not run protoc). Needs
+# protoc (Debian protobuf-compiler) and the Go plugins:
+# go install google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12
+# go install google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.5.1
+proto:
+	protoc --proto_path=. --go_out=. --go_opt=paths=source_relative \
+		planner/physical/planpb/plan.proto
+	protoc --proto_path=. --go_out=. --go_opt=paths=source_relative \
+		--go-grpc_out=. --go-grpc_opt=paths=source_relative \
+		executor/clusterpb/cluster.proto
 
 clean:
 	rm -rf bin

@@ -51,6 +51,9 @@ type Catalog struct {
 	sources map[string]Source    // lower(name) →
 	cache   map[string]*dsEntry  // lookup key →
 	mem     map[string]*memEntry // lower(name) →
+	// generated holds tables the process owning the catalog generates
+	// (sys.nodes), by lower("schema.name").
+	generated map[string]TableGenerator
 
 	loads singleflight.Group
 }

@@ -87,9 +87,61 @@ func IsSystemSchema(schema string) bool {
 	return false
 }
 
+// TableGenerator generates the rows of a table that reflects the state of
+// the running process; the records are owned by the caller.
+type TableGenerator func(ctx context.Context) (*arrow.Schema, []arrow.Record, error)
+
+// AddGeneratedTable makes schema.name a table whose rows gen produces at
+// each lookup (such as sys.nodes, the executors of a coordinator).
+func (c *Catalog) AddGeneratedTable(schema, name string, gen TableGenerator) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.generated == nil {
+		c.generated = map[string]TableGenerator{}
+	}
+	c.generated[strings.ToLower(schema+"."+name)] = gen
+}
+
+func (c *Catalog) generatedTable(ctx context.Context, name []string) (*Dataset, bool, error) {
+	if len(name) != 2 {
+		return nil, false, nil
+	}
+	c.mu.Lock()
+	gen, ok := c.generated[strings.ToLower(name[0]+"."+name[1])]
+	c.mu.Unlock()
+	if !ok {
+		return nil, false, nil
+	}
+	s, recs, err := gen(ctx)
+	if err != nil {
+		return nil, true, err
+	}
+	return memDataset([]string{strings.ToLower(name[0]), strings.ToLower(name[1])}, s, recs)
+}
+
+// memDataset makes a memory dataset of recs, taking them over.
+func memDataset(path []string, s *arrow.Schema, recs []arrow.Record) (*Dataset, bool, error) {
+	m := newMemTable(s)
+	for i, r := range recs {
+		err := m.Append(r)
+		r.Release()
+		if err != nil {
+			for _, r := range recs[i+1:] {
+				r.Release()
+			}
+			m.release()
+			return nil, true, err
+		}
+	}
+	return &Dataset{Path: path, Kind: MemoryDataset, Schema: s, Rows: m.Rows(), Memory: m}, true, nil
+}
+
 // systemDataset resolves name to a generated system table; ok is false
 // when name is not one.
 func (c *Catalog) systemDataset(ctx context.Context, name []string) (*Dataset, bool, error) {
+	if ds, ok, err := c.generatedTable(ctx, name); ok || err != nil {
+		return ds, ok, err
+	}
 	p := currentSystemProvider()
 	if p == nil {
 		return nil, false, nil
@@ -114,20 +166,5 @@ func (c *Catalog) systemDataset(ctx context.Context, name []string) (*Dataset, b
 	if err != nil || !ok {
 		return nil, ok, err
 	}
-	m := newMemTable(s)
-	for _, r := range recs {
-		err := m.Append(r)
-		r.Release()
-		if err != nil {
-			m.release()
-			return nil, true, err
-		}
-	}
-	return &Dataset{
-		Path:   []string{schema, strings.ToLower(table)},
-		Kind:   MemoryDataset,
-		Schema: s,
-		Rows:   m.Rows(),
-		Memory: m,
-	}, true, nil
+	return memDataset([]string{schema, strings.ToLower(table)}, s, recs)
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/quarrydb/quarry/catalog"
 	"github.com/quarrydb/quarry/catalog/sqlerr"
+	"github.com/quarrydb/quarry/coordinator/cluster"
 	"github.com/quarrydb/quarry/exec"
 	"github.com/quarrydb/quarry/exec/kernels"
 	"github.com/quarrydb/quarry/planner"
@@ -60,6 +61,9 @@ type Config struct {
 	// Alloc allocates query memory (memory.DefaultAllocator if nil); tests
 	// pass a checked allocator.
 	Alloc memory.Allocator
+	// Cluster, if set, runs queries on its executors (the root fragment
+	// here); otherwise they run in this process (embedded mode).
+	Cluster *cluster.Cluster
 }
 
 // ParseSource parses NAME=PATH.
@@ -79,6 +83,8 @@ type Engine struct {
 	log     *slog.Logger
 	alloc   memory.Allocator
 	planner *planner.Planner
+	started time.Time
+	running runningSet
 }
 
 // Open opens the catalog in cfg.DataDir and registers cfg.Sources.
@@ -115,8 +121,12 @@ func Open(cfg Config) (*Engine, error) {
 		}
 		cfg.Logger.Info("source registered", "name", s.Name, "path", s.Path)
 	}
-	e := &Engine{cfg: cfg, cat: cat, log: cfg.Logger, alloc: cfg.Alloc}
+	e := &Engine{cfg: cfg, cat: cat, log: cfg.Logger, alloc: cfg.Alloc, started: time.Now()}
+	cat.AddGeneratedTable("sys", "nodes", e.sysNodes)
 	e.planner = &planner.Planner{Catalog: cat, Eval: kernels.EvalConst, Parallelism: cfg.Parallelism}
+	if cfg.Cluster != nil {
+		e.planner.Instances = cfg.Cluster.Membership().Threads
+	}
 	return e, nil
 }
 
@@ -303,10 +313,86 @@ func (s *Session) executeOne(ctx context.Context, p *planner.Parsed, params *pla
 	return sqlerr.New(sqlerr.InternalError, "unknown statement kind %d", stmt.Kind)
 }
 
+// execution is a running plan: in this process (exec.Execution) or on
+// the cluster (cluster.Run).
+type execution interface {
+	exec.Stream
+	Close() error
+	Stats() map[int]physical.OperatorStats
+	MemoryPeak() int64
+	MemoryUsed() int64
+}
+
+// runningSet is the executions in progress (for sys.nodes).
+type runningSet struct {
+	mu  sync.Mutex
+	set map[execution]struct{}
+}
+
+func (r *runningSet) add(x execution) {
+	r.mu.Lock()
+	if r.set == nil {
+		r.set = map[execution]struct{}{}
+	}
+	r.set[x] = struct{}{}
+	r.mu.Unlock()
+}
+
+func (r *runningSet) remove(x execution) {
+	r.mu.Lock()
+	delete(r.set, x)
+	r.mu.Unlock()
+}
+
+func (r *runningSet) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.set)
+}
+
+func (r *runningSet) memory() int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var n int64
+	for x := range r.set {
+		n += x.MemoryUsed()
+	}
+	return n
+}
+
+// tracked is an execution listed in its engine's running set until closed.
+type tracked struct {
+	execution
+	set  *runningSet
+	once sync.Once
+}
+
+func (t *tracked) Close() error {
+	t.once.Do(func() { t.set.remove(t.execution) })
+	return t.execution.Close()
+}
+
+// start runs plan where the engine runs queries.
+func (e *Engine) start(ctx context.Context, plan *physical.Plan) (execution, error) {
+	opts := exec.Options{Alloc: e.alloc, Parallelism: e.cfg.Parallelism, MemoryLimit: e.cfg.MemoryLimit}
+	var x execution
+	var err error
+	if e.cfg.Cluster != nil {
+		x, err = e.cfg.Cluster.Run(ctx, plan, opts)
+	} else {
+		x, err = exec.Run(ctx, plan, opts)
+	}
+	if err != nil {
+		return nil, err
+	}
+	e.running.add(x)
+	return &tracked{execution: x, set: &e.running}, nil
+}
+
 // run executes plan, handing each batch to fn (which must retain what it
 // keeps), and returns the row count and the operators' statistics.
 func (e *Engine) run(ctx context.Context, plan *physical.Plan, fn func(arrow.Record) error) (int64, map[int]physical.OperatorStats, error) {
-	x, err := exec.Run(ctx, plan, exec.Options{Alloc: e.alloc, Parallelism: e.cfg.Parallelism, MemoryLimit: e.cfg.MemoryLimit})
+	x, err := e.start(ctx, plan)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -386,7 +472,7 @@ func (s *Session) createTableAs(ctx context.Context, stmt *planner.Statement, si
 		return err
 	}
 	if toSource {
-		x, err := exec.Run(ctx, stmt.Plan, exec.Options{Alloc: s.eng.alloc, Parallelism: s.eng.cfg.Parallelism, MemoryLimit: s.eng.cfg.MemoryLimit})
+		x, err := s.eng.start(ctx, stmt.Plan)
 		if err != nil {
 			return err
 		}

@@ -21,6 +21,22 @@ const sltDir = "../testdata/slt"
 // TestSLT runs every testdata/slt/**/*.slt file on a fresh engine (source
 // tpch = the scale 0.01 sample, no default schema); every record must pass.
 func TestSLT(t *testing.T) {
+	runSLT(t, func(t *testing.T) *Engine {
+		return newEngine(t, "", SourceSpec{Name: "tpch", Path: abs(t, sampleTPCH)})
+	})
+}
+
+// TestSLTCluster runs the same files on a coordinator with three
+// executors (in this process, talking gRPC and Flight over loopback); the
+// results must be the same as embedded.
+func TestSLTCluster(t *testing.T) {
+	cl := startCluster(t, 3, 1)
+	runSLT(t, func(t *testing.T) *Engine {
+		return newClusterEngine(t, cl, "", SourceSpec{Name: "tpch", Path: abs(t, sampleTPCH)})
+	})
+}
+
+func runSLT(t *testing.T, newEng func(t *testing.T) *Engine) {
 	var files []string
 	err := filepath.WalkDir(sltDir, func(path string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() && strings.HasSuffix(path, ".slt") {
@@ -37,7 +53,7 @@ func TestSLT(t *testing.T) {
 	for _, file := range files {
 		rel, _ := filepath.Rel(sltDir, file)
 		t.Run(rel, func(t *testing.T) {
-			eng := newEngine(t, "", SourceSpec{Name: "tpch", Path: abs(t, sampleTPCH)})
+			eng := newEng(t)
 			r := &slt.Runner{DB: &SLTDB{Session: eng.NewSession("")}, Timeout: time.Minute}
 			res, err := r.RunFile(context.Background(), file)
 			if err != nil {

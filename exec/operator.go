@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	cexec "github.com/apache/arrow-go/v18/arrow/compute/exec"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/quarrydb/quarry/catalog/sqlerr"
@@ -32,7 +33,7 @@ type Receiver interface {
 
 // StatsCounter accumulates one node's figures over all its instances.
 type StatsCounter struct {
-	Rows, Batches, Nanos atomic.Int64
+	Rows, Batches, Bytes, Nanos atomic.Int64
 }
 
 // Env is what the operators of one fragment instance share with the
@@ -43,9 +44,9 @@ type Env struct {
 	// Instance is the index of this instance within its fragment, of
 	// Instances (0 is taken as 1).
 	Instance, Instances int
-	// Splits returns the morsel queue a scan node shares with the other
-	// instances of its fragment.
-	Splits func(*physical.ParquetScan) *SplitQueue
+	// scans returns what a scan node shares with the other instances of
+	// its fragment on this node: its split source and row count.
+	scans func(*physical.ParquetScan) *scanShare
 	// Inbound returns the receiving end of the exchange fed by fragment
 	// for this instance.
 	Inbound func(fragment int) (Receiver, error)
@@ -76,10 +77,10 @@ func build(n physical.Node, env *Env, parent *statsOp) (Operator, error) {
 	mem := env.Alloc
 	switch n := n.(type) {
 	case *physical.ParquetScan:
-		if env.Splits == nil {
-			return nil, sqlerr.New(sqlerr.InternalError, "scan %d built without a split queue", n.ID)
+		if env.scans == nil {
+			return nil, sqlerr.New(sqlerr.InternalError, "scan %d built without a split source", n.ID)
 		}
-		op = newScanOp(n, env.Splits(n), mem)
+		op = newScanOp(n, env.scans(n), mem)
 	case *physical.Values:
 		op = &valuesOp{batches: n.Batches, i: env.Instance, step: max(env.Instances, 1)}
 	case *physical.ExchangeSource:
@@ -189,6 +190,7 @@ func (s *statsOp) Next(ctx context.Context) (arrow.Record, error) {
 	if b != nil {
 		s.c.Rows.Add(b.NumRows())
 		s.c.Batches.Add(1)
+		s.c.Bytes.Add(recordBytes(b, b.NumRows()))
 	}
 	return b, err
 }
@@ -216,8 +218,48 @@ func (s *statsOp) NextSel(ctx context.Context) (arrow.Record, []int32, error) {
 		}
 		s.c.Rows.Add(n)
 		s.c.Batches.Add(1)
+		s.c.Bytes.Add(recordBytes(b, n))
 	}
 	return b, sel, err
+}
+
+// recordBytes estimates the bytes of n of b's rows: the values they hold,
+// not the buffers they happen to share with other slices.
+func recordBytes(b arrow.Record, n int64) int64 {
+	rows := b.NumRows()
+	if rows == 0 {
+		return 0
+	}
+	var total int64
+	for _, c := range b.Columns() {
+		total += arrayBytes(c)
+	}
+	return total * n / rows
+}
+
+func arrayBytes(a arrow.Array) int64 {
+	n := int64(a.Len())
+	if n == 0 {
+		return 0
+	}
+	switch a := a.(type) {
+	case *array.String:
+		offs := a.ValueOffsets()
+		return int64(offs[len(offs)-1]-offs[0]) + 4*n
+	case *array.Binary:
+		offs := a.ValueOffsets()
+		return int64(offs[len(offs)-1]-offs[0]) + 4*n
+	}
+	if fw, ok := a.DataType().(arrow.FixedWidthDataType); ok {
+		return n * int64(max(fw.BitWidth()/8, 1))
+	}
+	var total int64
+	for _, buf := range a.Data().Buffers() {
+		if buf != nil {
+			total += int64(buf.Len())
+		}
+	}
+	return total
 }
 
 // computeCtx carries the allocator to arrow's compute functions.

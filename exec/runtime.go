@@ -21,32 +21,119 @@ type Options struct {
 	// memory.DefaultAllocator.
 	Alloc memory.Allocator
 	// Parallelism is the number of instances of fragments whose
-	// Parallelism is 0; 0 means runtime.GOMAXPROCS(0).
+	// Parallelism is 0 when Placement is nil; 0 means
+	// runtime.GOMAXPROCS(0).
 	Parallelism int
 	// MemoryLimit is the most bytes the query may hold at once; 0 means
 	// unlimited. Going over it fails the query with SQLSTATE 53200.
 	MemoryLimit int64
+
+	// Node names the node this execution runs on, and Placement where
+	// every instance of every fragment runs: this execution runs the
+	// instances placed on Node and exchanges batches with the others
+	// through Transport. A nil Placement runs the whole plan here.
+	Node      string
+	Placement Placement
+	Transport Transport
+	// Splits returns where the local instances of a scan get their
+	// splits; nil gives each scan a local SplitQueue over all its splits.
+	Splits func(*physical.ParquetScan) (SplitSource, error)
+}
+
+// Stream is a running query's result as its consumer reads it.
+type Stream interface {
+	Schema() *arrow.Schema
+	// Next returns the next batch, or io.EOF after the last; the caller
+	// releases the batch.
+	Next(ctx context.Context) (arrow.Record, error)
+}
+
+// Placement says where fragment instances run: Placement[f][i] is the
+// node of instance i of fragment f. The root fragment has one instance.
+type Placement map[int][]string
+
+// LocalPlacement places every fragment of plan on node, with par instances
+// of each parallel fragment (0: GOMAXPROCS) and one of the root.
+func LocalPlacement(plan *physical.Plan, node string, par int) Placement {
+	if par <= 0 {
+		par = runtime.GOMAXPROCS(0)
+	}
+	pl := Placement{}
+	root := plan.Root()
+	for _, f := range plan.Fragments {
+		n := f.Parallelism
+		if n <= 0 {
+			n = par
+		}
+		if f == root {
+			n = 1
+		}
+		nodes := make([]string, n)
+		for i := range nodes {
+			nodes[i] = node
+		}
+		pl[f.ID] = nodes
+	}
+	return pl
+}
+
+// Uses reports whether some instance runs on node.
+func (p Placement) Uses(node string) bool {
+	for _, ns := range p {
+		for _, n := range ns {
+			if n == node {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Nodes returns the distinct nodes instances of fragment f run on, in
+// order of their first instance.
+func (p Placement) Nodes(f int) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, n := range p[f] {
+		if !seen[n] {
+			seen[n] = true
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// Transport opens the stream of one consumer partition of a fragment's
+// output as produced by the instances on another node (that node's
+// Execution.Outbox).
+type Transport interface {
+	Open(ctx context.Context, node string, fragment, partition int, alloc memory.Allocator) (Receiver, error)
 }
 
 // exchangeCapacity is the number of batches an exchange buffers per
 // consumer instance before producers block.
 const exchangeCapacity = 4
 
-// Execution is a running plan.
+// Execution is the part of a running plan that runs on one node: the
+// fragment instances placed there, connected to each other by in-memory
+// exchanges and to other nodes by the Transport.
 type Execution struct {
-	plan   *physical.Plan
-	schema *arrow.Schema
-	mem    *accountingAllocator
-	pool   *poolAllocator
+	plan      *physical.Plan
+	placement Placement
+	node      string
+	transport Transport
+	schema    *arrow.Schema
+	mem       *accountingAllocator
+	pool      *poolAllocator
 
 	ctx    context.Context
 	cancel context.CancelFunc
 	g      *errgroup.Group
 
-	exchanges map[int]*exchange // by producer fragment ID
-	out       *exchange         // the root fragment's output
-	splits    map[int]*SplitQueue
-	stats     map[int]*StatsCounter
+	exchanges map[int]*exchange // by producer fragment ID, local producers only
+	out       *exchange         // the root fragment's output, if the root is here
+	scans     map[int]*scanShare
+	stats     map[int][]*StatsCounter // by node ID, then instance (nil: not here)
 
 	waitOnce  sync.Once
 	waitErr   error
@@ -55,10 +142,11 @@ type Execution struct {
 	eof       bool
 }
 
-// exchange connects the instances of one fragment to the instances of its
-// consumer: one bounded channel per consumer instance, closed when every
-// producer instance finished successfully. A failing producer leaves the
-// channels open; the query's cancellation unblocks the consumers.
+// exchange connects the local instances of one fragment to the instances
+// of its consumer (wherever they run): one bounded channel per consumer
+// instance, closed when every local producer instance finished
+// successfully. A failing producer leaves the channels open; the query's
+// cancellation unblocks the consumers.
 type exchange struct {
 	chans     []chan arrow.Record
 	producers atomic.Int32
@@ -70,6 +158,11 @@ func newExchange(consumers, producers int) *exchange {
 		x.chans[i] = make(chan arrow.Record, exchangeCapacity)
 	}
 	x.producers.Store(int32(producers))
+	if producers == 0 {
+		for _, c := range x.chans {
+			close(c)
+		}
+	}
 	return x
 }
 
@@ -99,7 +192,13 @@ func (x *exchange) drain() {
 	}
 }
 
-type chanReceiver struct{ ch <-chan arrow.Record }
+// chanReceiver reads one channel of an exchange. When the execution ends
+// it still delivers what producers completed, and otherwise returns why
+// the execution ended.
+type chanReceiver struct {
+	ch  <-chan arrow.Record
+	ctx context.Context // the execution's
+}
 
 func (r chanReceiver) Next(ctx context.Context) (arrow.Record, error) {
 	select {
@@ -110,12 +209,23 @@ func (r chanReceiver) Next(ctx context.Context) (arrow.Record, error) {
 		return b, nil
 	case <-ctx.Done():
 		return nil, ctx.Err()
+	case <-r.ctx.Done():
+		select {
+		case b, ok := <-r.ch:
+			if !ok {
+				return nil, io.EOF
+			}
+			return b, nil
+		default:
+		}
+		return nil, sqlerr.As(context.Cause(r.ctx))
 	}
 }
 
-// Run starts all fragments of plan in goroutines connected by in-memory
-// exchanges and returns the root fragment's output stream. The caller must
-// Close the execution.
+// Run starts the fragment instances opts places on this node (all of plan
+// when opts.Placement is nil) and returns the execution. When the root
+// fragment runs here, Next returns its output. The caller must Close the
+// execution.
 func Run(ctx context.Context, plan *physical.Plan, opts Options) (*Execution, error) {
 	if plan == nil || len(plan.Fragments) == 0 {
 		return nil, sqlerr.New(sqlerr.InternalError, "exec: empty plan")
@@ -124,43 +234,64 @@ func Run(ctx context.Context, plan *physical.Plan, opts Options) (*Execution, er
 	if alloc == nil {
 		alloc = memory.DefaultAllocator
 	}
-	par := opts.Parallelism
-	if par <= 0 {
-		par = runtime.GOMAXPROCS(0)
+	placement := opts.Placement
+	if placement == nil {
+		if opts.Node == "" {
+			opts.Node = "local"
+		}
+		placement = LocalPlacement(plan, opts.Node, opts.Parallelism)
 	}
 	pool := newPoolAllocator(alloc)
 	e := &Execution{
 		plan:      plan,
+		placement: placement,
+		node:      opts.Node,
+		transport: opts.Transport,
 		pool:      pool,
 		mem:       newAccountingAllocator(pool, opts.MemoryLimit),
 		exchanges: map[int]*exchange{},
-		splits:    map[int]*SplitQueue{},
-		stats:     map[int]*StatsCounter{},
+		scans:     map[int]*scanShare{},
+		stats:     map[int][]*StatsCounter{},
 	}
 	root := plan.Root()
-	instances := map[int]int{}
 	byID := map[int]*physical.Fragment{}
+	local := map[int][]int{} // fragment → its instances placed here
 	for _, f := range plan.Fragments {
 		if _, dup := byID[f.ID]; dup {
 			return nil, sqlerr.New(sqlerr.InternalError, "exec: duplicate fragment %d", f.ID)
 		}
 		byID[f.ID] = f
-		n := f.Parallelism
-		if n <= 0 {
-			n = par
+		nodes := placement[f.ID]
+		if len(nodes) == 0 || (f == root && len(nodes) != 1) {
+			return nil, sqlerr.New(sqlerr.InternalError, "exec: fragment %d has %d instances", f.ID, len(nodes))
 		}
-		if f == root {
-			n = 1
+		for i, n := range nodes {
+			if n == e.node {
+				local[f.ID] = append(local[f.ID], i)
+			} else if e.transport == nil {
+				return nil, sqlerr.New(sqlerr.InternalError, "exec: fragment %d runs on node %q but there is no transport", f.ID, n)
+			}
 		}
-		instances[f.ID] = n
 		var walkErr error
 		physical.Walk(f.Root, func(n physical.Node) {
 			if _, dup := e.stats[n.NodeID()]; dup {
 				walkErr = sqlerr.New(sqlerr.InternalError, "exec: duplicate node id %d", n.NodeID())
 			}
-			e.stats[n.NodeID()] = &StatsCounter{}
-			if s, ok := n.(*physical.ParquetScan); ok {
-				e.splits[s.ID] = NewSplitQueue(s)
+			cs := make([]*StatsCounter, len(nodes))
+			for _, i := range local[f.ID] {
+				cs[i] = &StatsCounter{}
+			}
+			e.stats[n.NodeID()] = cs
+			if s, ok := n.(*physical.ParquetScan); ok && len(local[f.ID]) > 0 {
+				var src SplitSource = NewSplitQueue(s)
+				if opts.Splits != nil {
+					var err error
+					if src, err = opts.Splits(s); err != nil {
+						walkErr = err
+						return
+					}
+				}
+				e.scans[s.ID] = newScanShare(s, src)
 			}
 		})
 		if walkErr != nil {
@@ -168,15 +299,17 @@ func Run(ctx context.Context, plan *physical.Plan, opts Options) (*Execution, er
 		}
 	}
 	for _, f := range plan.Fragments {
-		if f == root {
+		if f == root || len(local[f.ID]) == 0 {
 			continue
 		}
 		if _, ok := byID[f.Consumer]; !ok {
 			return nil, sqlerr.New(sqlerr.InternalError, "exec: fragment %d sends to unknown fragment %d", f.ID, f.Consumer)
 		}
-		e.exchanges[f.ID] = newExchange(instances[f.Consumer], instances[f.ID])
+		e.exchanges[f.ID] = newExchange(len(placement[f.Consumer]), len(local[f.ID]))
 	}
-	e.out = newExchange(1, 1)
+	if len(local[root.ID]) > 0 {
+		e.out = newExchange(1, 1)
+	}
 	e.schema = plan.Schema()
 	e.ctx, e.cancel = context.WithCancel(ctx)
 	e.g, e.ctx = errgroup.WithContext(e.ctx)
@@ -186,15 +319,54 @@ func Run(ctx context.Context, plan *physical.Plan, opts Options) (*Execution, er
 		if f != root {
 			x = e.exchanges[f.ID]
 		}
-		for i := 0; i < instances[f.ID]; i++ {
+		for _, i := range local[f.ID] {
 			s := &sender{x: x, dist: f.Output, keys: f.OutputKeys, rr: i, mem: e.mem}
 			if f == root {
 				s.dist = physical.Gather
 			}
-			e.g.Go(func() error { return e.runInstance(f, i, instances[f.ID], s) })
+			e.g.Go(func() error { return e.runInstance(f, i, len(placement[f.ID]), s) })
 		}
 	}
 	return e, nil
+}
+
+// inbound returns what consumer instance inst receives from fragment frag:
+// the partition of every node's producers merged.
+func (e *Execution) inbound(inst, frag int) (Receiver, error) {
+	var srcs []Receiver
+	for _, n := range e.placement.Nodes(frag) {
+		if n == e.node {
+			x, ok := e.exchanges[frag]
+			if !ok || inst >= len(x.chans) {
+				return nil, sqlerr.New(sqlerr.InternalError, "exec: instance %d has no input from fragment %d", inst, frag)
+			}
+			srcs = append(srcs, chanReceiver{x.chans[inst], e.ctx})
+			continue
+		}
+		r, err := e.transport.Open(e.ctx, n, frag, inst, e.mem)
+		if err != nil {
+			for _, s := range srcs {
+				closeReceiver(s)
+			}
+			return nil, err
+		}
+		srcs = append(srcs, r)
+	}
+	if len(srcs) == 1 {
+		return srcs[0], nil
+	}
+	return newMergeReceiver(e.ctx, srcs), nil
+}
+
+// Outbox returns the batches the local instances of fragment frag produce
+// for consumer instance part, for a consumer on another node. Each
+// partition may be read once.
+func (e *Execution) Outbox(frag, part int) (Receiver, error) {
+	x, ok := e.exchanges[frag]
+	if !ok || part < 0 || part >= len(x.chans) {
+		return nil, sqlerr.New(sqlerr.InternalError, "exec: node %q has no output of fragment %d for partition %d", e.node, frag, part)
+	}
+	return chanReceiver{x.chans[part], e.ctx}, nil
 }
 
 // runInstance builds one instance of fragment f and pumps its output into
@@ -224,15 +396,14 @@ func (e *Execution) runInstance(f *physical.Fragment, inst, count int, s *sender
 		Alloc:     e.mem,
 		Instance:  inst,
 		Instances: count,
-		Splits:    func(n *physical.ParquetScan) *SplitQueue { return e.splits[n.ID] },
-		Inbound: func(frag int) (Receiver, error) {
-			x, ok := e.exchanges[frag]
-			if !ok || inst >= len(x.chans) {
-				return nil, sqlerr.New(sqlerr.InternalError, "exec: fragment %d instance %d has no input from fragment %d", f.ID, inst, frag)
+		scans:     func(n *physical.ParquetScan) *scanShare { return e.scans[n.ID] },
+		Inbound:   func(frag int) (Receiver, error) { return e.inbound(inst, frag) },
+		Stats: func(id int) *StatsCounter {
+			if cs := e.stats[id]; inst < len(cs) {
+				return cs[inst]
 			}
-			return chanReceiver{x.chans[inst]}, nil
+			return nil
 		},
-		Stats: func(id int) *StatsCounter { return e.stats[id] },
 	}
 	op, err = Build(f.Root, env)
 	if err != nil {
@@ -265,6 +436,11 @@ func (e *Execution) runInstance(f *physical.Fragment, inst, count int, s *sender
 // Schema is the result schema with client-facing names.
 func (e *Execution) Schema() *arrow.Schema { return e.schema }
 
+// Wait waits until the instances on this node finished and returns the
+// first error of any of them. Their output may still be buffered for
+// consumers on other nodes until Close.
+func (e *Execution) Wait() error { return e.wait() }
+
 func (e *Execution) wait() error {
 	e.waitOnce.Do(func() { e.waitErr = e.g.Wait() })
 	return e.waitErr
@@ -278,6 +454,9 @@ func (e *Execution) Next(ctx context.Context) (arrow.Record, error) {
 	}
 	if e.eof {
 		return nil, io.EOF
+	}
+	if e.out == nil {
+		return nil, sqlerr.New(sqlerr.InternalError, "exec: the root fragment does not run on node %q", e.node)
 	}
 	select {
 	case b, ok := <-e.out.chans[0]:
@@ -317,20 +496,39 @@ func (e *Execution) Close() error {
 		for _, x := range e.exchanges {
 			x.drain()
 		}
-		e.out.drain()
+		if e.out != nil {
+			e.out.drain()
+		}
 		e.pool.close()
 	})
 	return nil
 }
 
-// Stats returns per node ID figures summed over instances.
+// Stats returns per plan node ID the figures of the instances on this
+// node, summed and one by one.
 func (e *Execution) Stats() map[int]physical.OperatorStats {
 	out := make(map[int]physical.OperatorStats, len(e.stats))
-	for id, c := range e.stats {
-		out[id] = physical.OperatorStats{Rows: c.Rows.Load(), Batches: c.Batches.Load(), Nanos: c.Nanos.Load()}
+	for id, cs := range e.stats {
+		var st physical.OperatorStats
+		for inst, c := range cs {
+			if c == nil {
+				continue
+			}
+			is := physical.InstanceStats{
+				Node: e.node, Instance: inst,
+				Rows: c.Rows.Load(), Batches: c.Batches.Load(), Bytes: c.Bytes.Load(), Nanos: c.Nanos.Load(),
+			}
+			st.Add(is)
+		}
+		if len(st.Instances) > 0 {
+			out[id] = st
+		}
 	}
 	return out
 }
+
+// MemoryUsed is the bytes the query holds now.
+func (e *Execution) MemoryUsed() int64 { return e.mem.used.Load() }
 
 // MemoryPeak is the most bytes the query held at once.
 func (e *Execution) MemoryPeak() int64 { return e.mem.peak.Load() }

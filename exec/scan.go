@@ -24,46 +24,76 @@ import (
 )
 
 // split is one morsel of a scan: a row group of a file.
-type split struct{ file, rowGroup int }
+// Split is one morsel of a scan: a row group of one of its files (indexes
+// into ParquetScan.Files and that file's row group numbers).
+type Split struct{ File, RowGroup int }
 
-// SplitQueue hands out the (file, row group) morsels of one scan node to
-// all instances of its fragment, and counts the rows they produced for the
-// scan's Limit.
+// SplitSource hands out the splits of one scan node to the instances of its
+// fragment that run on this node. On one node it is a SplitQueue; in a
+// cluster it asks the coordinator, which shares the splits of a scan among
+// all executors so a slow one takes fewer.
+type SplitSource interface {
+	// Take returns the next split, or ok false when none are left.
+	Take(ctx context.Context) (sp Split, ok bool, err error)
+}
+
+// SplitQueue hands out the (file, row group) morsels of one scan node in
+// order. It is safe for concurrent use.
 type SplitQueue struct {
-	splits   []split
-	next     atomic.Int64
-	produced atomic.Int64
-	limit    int64
+	splits []Split
+	next   atomic.Int64
 }
 
 // NewSplitQueue returns the morsel queue of scan n.
 func NewSplitQueue(n *physical.ParquetScan) *SplitQueue {
-	q := &SplitQueue{limit: n.Limit}
+	q := &SplitQueue{}
 	for fi, f := range n.Files {
 		for _, rg := range f.RowGroups {
-			q.splits = append(q.splits, split{fi, rg})
+			q.splits = append(q.splits, Split{fi, rg})
 		}
 	}
 	return q
 }
 
-func (q *SplitQueue) take() (split, bool) {
+// Take implements SplitSource.
+func (q *SplitQueue) Take(context.Context) (Split, bool, error) {
+	sp, ok := q.take()
+	return sp, ok, nil
+}
+
+// Len is the number of splits in the queue, taken or not.
+func (q *SplitQueue) Len() int { return len(q.splits) }
+
+func (q *SplitQueue) take() (Split, bool) {
 	i := q.next.Add(1) - 1
 	if i >= int64(len(q.splits)) {
-		return split{}, false
+		return Split{}, false
 	}
 	return q.splits[i], true
 }
 
-func (q *SplitQueue) limitReached() bool {
-	return q.limit >= 0 && q.produced.Load() >= q.limit
+// scanShare is what the instances of one scan node on one node share: where
+// their splits come from and how many rows they produced, for the scan's
+// Limit (a local bound; the Limit above the gather makes it exact).
+type scanShare struct {
+	src      SplitSource
+	produced atomic.Int64
+	limit    int64
+}
+
+func newScanShare(n *physical.ParquetScan, src SplitSource) *scanShare {
+	return &scanShare{src: src, limit: n.Limit}
+}
+
+func (s *scanShare) limitReached() bool {
+	return s.limit >= 0 && s.produced.Load() >= s.limit
 }
 
 // scanOp reads the splits it takes from the shared queue. It keeps the last
 // file it used open, since consecutive morsels usually share a file.
 type scanOp struct {
 	n      *physical.ParquetScan
-	q      *SplitQueue
+	q      *scanShare
 	mem    memory.Allocator
 	cctx   context.Context
 	leaves []int // distinct leaf columns read, in reader output order
@@ -84,7 +114,7 @@ type scanOp struct {
 	rawDec map[int]*arrow.Decimal128Type
 }
 
-func newScanOp(n *physical.ParquetScan, q *SplitQueue, mem memory.Allocator) *scanOp {
+func newScanOp(n *physical.ParquetScan, q *scanShare, mem memory.Allocator) *scanOp {
 	s := &scanOp{n: n, q: q, mem: mem, fileIdx: -1}
 	seen := map[int]int{}
 	for _, c := range n.Columns {
@@ -225,17 +255,17 @@ func (s *scanOp) readIntDecimalsRaw() {
 	}
 }
 
-func (s *scanOp) openSplit(ctx context.Context, sp split) error {
-	if sp.file != s.fileIdx {
-		if err := s.openFile(sp.file); err != nil {
+func (s *scanOp) openSplit(ctx context.Context, sp Split) error {
+	if sp.File != s.fileIdx {
+		if err := s.openFile(sp.File); err != nil {
 			return err
 		}
 	}
-	if sp.rowGroup < 0 || sp.rowGroup >= s.pf.NumRowGroups() {
-		return sqlerr.New(sqlerr.DataCorrupted, "Parquet file %q has no row group %d (it has %d)", s.path(), sp.rowGroup, s.pf.NumRowGroups())
+	if sp.RowGroup < 0 || sp.RowGroup >= s.pf.NumRowGroups() {
+		return sqlerr.New(sqlerr.DataCorrupted, "Parquet file %q has no row group %d (it has %d)", s.path(), sp.RowGroup, s.pf.NumRowGroups())
 	}
 	if len(s.leaves) == 0 {
-		s.rowsLeft = s.pf.MetaData().RowGroup(sp.rowGroup).NumRows()
+		s.rowsLeft = s.pf.MetaData().RowGroup(sp.RowGroup).NumRows()
 		s.active = true
 		return nil
 	}
@@ -245,7 +275,7 @@ func (s *scanOp) openSplit(ctx context.Context, sp split) error {
 			return sqlerr.New(sqlerr.DataCorrupted, "Parquet file %q has no column %d (it has %d)", s.path(), l, ncols)
 		}
 	}
-	rr, err := s.fr.GetRecordReader(ctx, s.leaves, []int{sp.rowGroup})
+	rr, err := s.fr.GetRecordReader(ctx, s.leaves, []int{sp.RowGroup})
 	if err != nil {
 		return s.corrupt(err)
 	}
@@ -290,7 +320,10 @@ func (s *scanOp) next(ctx context.Context, allowSel bool) (out arrow.Record, out
 			return nil, nil, io.EOF
 		}
 		if !s.active {
-			sp, ok := s.q.take()
+			sp, ok, err := s.q.src.Take(ctx)
+			if err != nil {
+				return nil, nil, err
+			}
 			if !ok {
 				s.done = true
 				return nil, nil, io.EOF

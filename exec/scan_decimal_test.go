@@ -102,7 +102,7 @@ func TestScanWidensIntDecimals(t *testing.T) {
 		},
 		Limit: -1,
 	}
-	op := newScanOp(scan, NewSplitQueue(scan), checked)
+	op := newScanOp(scan, newScanShare(scan, NewSplitQueue(scan)), checked)
 	if err := op.Open(context.Background()); err != nil {
 		t.Fatal(err)
 	}

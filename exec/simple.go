@@ -42,7 +42,10 @@ func (v *valuesOp) Next(ctx context.Context) (arrow.Record, error) {
 type exchangeSourceOp struct{ r Receiver }
 
 func (e *exchangeSourceOp) Open(context.Context) error { return nil }
-func (e *exchangeSourceOp) Close() error               { return nil }
+func (e *exchangeSourceOp) Close() error {
+	closeReceiver(e.r)
+	return nil
+}
 
 func (e *exchangeSourceOp) Next(ctx context.Context) (arrow.Record, error) {
 	for {

@@ -17,7 +17,7 @@ import (
 // of 122,880 rows). It writes into a hidden temporary folder beside dir
 // and renames it into place at the end, so readers never see a partial
 // table and a failed query leaves nothing behind.
-func WriteParquet(ctx context.Context, x *Execution, dir string) (int64, error) {
+func WriteParquet(ctx context.Context, x Stream, dir string) (int64, error) {
 	parent := filepath.Dir(dir)
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return 0, sqlerr.Wrap(sqlerr.IOError, err, "cannot create folder %s", parent)

@@ -119,6 +119,10 @@ type Planner struct {
 	// Parallelism is the number of instances scan fragments run with per
 	// executor (0: GOMAXPROCS).
 	Parallelism int
+	// Instances, if set, returns the number of instances a parallel
+	// fragment runs with over the whole cluster at planning time; it
+	// overrides Parallelism in costing (a broadcast is sent to each).
+	Instances func() int
 }
 
 // ParseAll splits sql into statements and parses each. A syntax error names

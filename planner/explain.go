@@ -129,6 +129,55 @@ func keysText(keys []physical.SortKey, in physical.Node) string {
 	return strings.Join(s, ", ")
 }
 
+// describeInstances tells how an operator's work spread over its
+// instances: the skew (the largest instance's rows over the median's) and
+// each node's share.
+func describeInstances(is []physical.InstanceStats) string {
+	rows := make([]int64, len(is))
+	type share struct{ rows, bytes, nanos int64 }
+	byNode := map[string]*share{}
+	var nodes []string
+	for i, s := range is {
+		rows[i] = s.Rows
+		sh, ok := byNode[s.Node]
+		if !ok {
+			sh = &share{}
+			byNode[s.Node] = sh
+			nodes = append(nodes, s.Node)
+		}
+		sh.rows += s.Rows
+		sh.bytes += s.Bytes
+		sh.nanos += s.Nanos
+	}
+	sort.Slice(rows, func(i, j int) bool { return rows[i] < rows[j] })
+	sort.Strings(nodes)
+	median := rows[(len(rows)-1)/2]
+	skew := "-"
+	if median > 0 {
+		skew = fmt.Sprintf("%.2f", float64(rows[len(rows)-1])/float64(median))
+	}
+	parts := make([]string, len(nodes))
+	for i, n := range nodes {
+		sh := byNode[n]
+		parts[i] = fmt.Sprintf("%s: rows=%d bytes=%s time=%s", n, sh.rows, formatBytes(sh.bytes), time.Duration(sh.nanos).Round(time.Microsecond))
+	}
+	return fmt.Sprintf("[instances=%d skew(max/median rows)=%s; %s]", len(is), skew, strings.Join(parts, "; "))
+}
+
+// formatBytes renders n bytes with a binary unit.
+func formatBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%dB", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f%ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
 // explain renders the fragments root first, each operator with its ID and,
 // when stats are given, the rows, batches and time it took.
 func explain(stmt *Statement, stats map[int]physical.OperatorStats) string {
@@ -153,7 +202,10 @@ func explain(stmt *Statement, stats map[int]physical.OperatorStats) string {
 			fmt.Fprintf(&b, "%s%s", strings.Repeat("  ", depth+1), describeNode(n))
 			if stats != nil {
 				s := stats[n.NodeID()]
-				fmt.Fprintf(&b, "  (rows=%d batches=%d time=%s)", s.Rows, s.Batches, time.Duration(s.Nanos).Round(time.Microsecond))
+				fmt.Fprintf(&b, "  (rows=%d batches=%d bytes=%s time=%s)", s.Rows, s.Batches, formatBytes(s.Bytes), time.Duration(s.Nanos).Round(time.Microsecond))
+				if len(s.Instances) > 1 {
+					fmt.Fprintf(&b, "\n%s  %s", strings.Repeat("  ", depth+1), describeInstances(s.Instances))
+				}
 			}
 			b.WriteByte('\n')
 			for _, c := range n.Children() {
@@ -161,6 +213,18 @@ func explain(stmt *Statement, stats map[int]physical.OperatorStats) string {
 			}
 		}
 		walk(f.Root, 0)
+	}
+	if stats != nil {
+		var rows, bytes int64
+		for _, f := range frags {
+			physical.Walk(f.Root, func(n physical.Node) {
+				if _, ok := n.(*physical.ExchangeSource); ok {
+					rows += stats[n.NodeID()].Rows
+					bytes += stats[n.NodeID()].Bytes
+				}
+			})
+		}
+		fmt.Fprintf(&b, "Exchanged between fragments: rows=%d bytes=%s\n", rows, formatBytes(bytes))
 	}
 	if len(stmt.Rules) > 0 {
 		names := make([]string, 0, len(stmt.Rules))

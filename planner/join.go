@@ -259,6 +259,9 @@ const broadcastLimit = 20_000_000
 func (pb *physBuilder) broadcastCheaper(x *LJoin) bool {
 	build, probe := estimateRows(x.Right), estimateRows(x.Left)
 	p := float64(pb.p.Parallelism)
+	if pb.p.Instances != nil {
+		p = float64(pb.p.Instances())
+	}
 	if p <= 0 {
 		p = float64(runtime.GOMAXPROCS(0))
 	}

@@ -1,5 +1,5 @@
-// Command quarry is Quarry's one binary: serve (embedded mode), sql (shell)
-// and tpch (data generation). It parses flags and calls into coordinator.
+// Command quarry is Quarry's one binary: serve (embedded mode), coordinator
+// and executor (cluster mode), sql (shell) and tpch (data generation). It parses flags and calls into coordinator.
 package main
 
 import (
@@ -16,6 +16,7 @@ import (
 	"syscall"
 
 	"github.com/quarrydb/quarry/coordinator"
+	"github.com/quarrydb/quarry/coordinator/cluster"
 	"github.com/quarrydb/quarry/coordinator/server"
 	"github.com/quarrydb/quarry/coordinator/shell"
 	"github.com/quarrydb/quarry/coordinator/tpchgen"
@@ -24,10 +25,12 @@ import (
 const usage = `usage: quarry <command> [flags]
 
 commands:
-  serve   run the engine in embedded mode with its HTTP API
-  sql     run SQL from -e / -f, or an interactive shell
-  tpch    write the TPC-H tables as Parquet
-  user    add or drop a PostgreSQL login user (for serve --auth scram)
+  serve        run the engine in embedded mode with its front doors
+  coordinator  run the front doors and plan queries for a cluster of executors
+  executor     run fragments for a coordinator
+  sql          run SQL from -e / -f, or an interactive shell
+  tpch         write the TPC-H tables as Parquet
+  user         add or drop a PostgreSQL login user (for serve --auth scram)
 
 Run 'quarry <command> -h' for a command's flags.
 `
@@ -55,6 +58,10 @@ func main() {
 		err = tpch(os.Args[2:])
 	case "user":
 		err = user(os.Args[2:])
+	case "coordinator":
+		err = coordinatorCmd(os.Args[2:])
+	case "executor":
+		err = executorCmd(os.Args[2:])
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 		return
@@ -93,7 +100,7 @@ type engineFlags struct {
 	dataDir     string
 	sources     sourceFlags
 	schema      string
-	memoryLimit int64
+	memoryLimit byteSize
 	parallelism int
 	verbose     bool
 }
@@ -102,38 +109,68 @@ func (e *engineFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&e.dataDir, "data-dir", coordinator.DefaultDataDir, "folder holding the catalog")
 	fs.Var(&e.sources, "source", "register a source `NAME=PATH` (a folder of Parquet files); repeatable")
 	fs.StringVar(&e.schema, "schema", "", "default schema for unqualified table names (e.g. a source name)")
-	fs.Int64Var(&e.memoryLimit, "memory-limit", 0, "per-query memory limit in bytes (0: none)")
+	fs.Var(&e.memoryLimit, "memory-limit", "per-query memory limit, e.g. 4GiB (0: half the machine's memory)")
 	fs.IntVar(&e.parallelism, "parallelism", 0, "scan instances per fragment (0: number of cores)")
 	fs.BoolVar(&e.verbose, "v", false, "verbose logging")
 }
 
-func (e *engineFlags) open(logLevel slog.Level) (*coordinator.Engine, *slog.Logger, error) {
+func (e *engineFlags) logger(logLevel slog.Level) *slog.Logger {
 	if e.verbose {
 		logLevel = slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel}))
 	slog.SetDefault(log)
-	eng, err := coordinator.Open(coordinator.Config{
+	return log
+}
+
+func (e *engineFlags) open(logLevel slog.Level) (*coordinator.Engine, *slog.Logger, error) {
+	log := e.logger(logLevel)
+	eng, err := e.openWith(log, nil)
+	return eng, log, err
+}
+
+// openWith opens the engine, running queries on cl's executors if cl is
+// not nil.
+func (e *engineFlags) openWith(log *slog.Logger, cl *cluster.Cluster) (*coordinator.Engine, error) {
+	return coordinator.Open(coordinator.Config{
 		DataDir:       e.dataDir,
 		Sources:       e.sources,
 		DefaultSchema: e.schema,
-		MemoryLimit:   e.memoryLimit,
+		MemoryLimit:   int64(e.memoryLimit),
 		Parallelism:   e.parallelism,
 		Logger:        log,
+		Cluster:       cl,
 	})
-	return eng, log, err
+}
+
+// doorFlags are the front doors' flags (serve, coordinator).
+type doorFlags struct {
+	httpAddr, pgAddr, flightAddr string
+	tlsCert, tlsKey, auth        string
+}
+
+func (d *doorFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&d.httpAddr, "http-addr", "127.0.0.1:9047", "HTTP API address")
+	fs.StringVar(&d.pgAddr, "pg-addr", "127.0.0.1:15432", "PostgreSQL wire address (empty: off)")
+	fs.StringVar(&d.flightAddr, "flight-addr", "127.0.0.1:32010", "Arrow Flight SQL address (empty: off)")
+	fs.StringVar(&d.tlsCert, "tls-cert", "", "TLS certificate file (PEM) for the PostgreSQL and Flight SQL doors")
+	fs.StringVar(&d.tlsKey, "tls-key", "", "TLS private key file (PEM)")
+	fs.StringVar(&d.auth, "auth", "trust", "authentication: trust (no password) or scram (users in the catalog)")
+}
+
+func (d *doorFlags) options() server.Options {
+	return server.Options{
+		HTTPAddr: d.httpAddr, PGAddr: d.pgAddr, FlightAddr: d.flightAddr,
+		TLSCertFile: d.tlsCert, TLSKeyFile: d.tlsKey, Auth: d.auth, Banner: os.Stdout,
+	}
 }
 
 func serve(args []string) error {
 	fs := flag.NewFlagSet("quarry serve", flag.ContinueOnError)
 	var ef engineFlags
 	ef.register(fs)
-	httpAddr := fs.String("http-addr", "127.0.0.1:9047", "HTTP API address")
-	pgAddr := fs.String("pg-addr", "127.0.0.1:15432", "PostgreSQL wire address (empty: off)")
-	flightAddr := fs.String("flight-addr", "127.0.0.1:32010", "Arrow Flight SQL address (empty: off)")
-	tlsCert := fs.String("tls-cert", "", "TLS certificate file (PEM) for the PostgreSQL and Flight SQL doors")
-	tlsKey := fs.String("tls-key", "", "TLS private key file (PEM)")
-	auth := fs.String("auth", "trust", "authentication: trust (no password) or scram (users in the catalog)")
+	var df doorFlags
+	df.register(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -144,10 +181,7 @@ func serve(args []string) error {
 	defer eng.Close()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return server.Serve(ctx, eng, server.Options{
-		HTTPAddr: *httpAddr, PGAddr: *pgAddr, FlightAddr: *flightAddr,
-		TLSCertFile: *tlsCert, TLSKeyFile: *tlsKey, Auth: *auth, Banner: os.Stdout,
-	}, log)
+	return server.Serve(ctx, eng, df.options(), log)
 }
 
 func sql(args []string) error {

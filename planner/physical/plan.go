@@ -351,14 +351,33 @@ func (n *Sort) Children() []Node  { return []Node{n.Input} }
 func (n *TopN) Children() []Node  { return []Node{n.Input} }
 func (n *Limit) Children() []Node { return []Node{n.Input} }
 
-// OperatorStats are what executors measure per node for EXPLAIN ANALYZE,
-// summed over all instances.
+// OperatorStats are what executors measure per node for EXPLAIN ANALYZE:
+// the sums over all instances, and each instance's own figures.
 type OperatorStats struct {
 	Rows    int64
 	Batches int64
+	// Bytes estimates the size of the rows produced.
+	Bytes int64
 	// Nanos is wall time spent inside the operator's Next, children
 	// excluded, summed over instances.
-	Nanos int64
+	Nanos     int64
+	Instances []InstanceStats
+}
+
+// InstanceStats are one instance's figures and the node it ran on.
+type InstanceStats struct {
+	Node                        string
+	Instance                    int
+	Rows, Batches, Bytes, Nanos int64
+}
+
+// Add adds an instance's figures.
+func (s *OperatorStats) Add(is InstanceStats) {
+	s.Rows += is.Rows
+	s.Batches += is.Batches
+	s.Bytes += is.Bytes
+	s.Nanos += is.Nanos
+	s.Instances = append(s.Instances, is)
 }
 
 // Release releases the batches the plan holds (Values nodes). Call it once

@@ -1,0 +1,91 @@
+package coordinator
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/quarrydb/quarry/coordinator/cluster"
+	"github.com/quarrydb/quarry/executor"
+)
+
+const testSecret = "test-secret"
+
+// startCluster starts a cluster endpoint and n executors with threads
+// each, all in this process but connected over loopback gRPC and Flight,
+// and waits until they registered.
+func startCluster(t testing.TB, n, threads int) *cluster.Cluster {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	cl, err := cluster.Listen(cluster.Config{Addr: "127.0.0.1:0", Secret: testSecret, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); cl.Serve(ctx) }()
+	for range n {
+		x, err := executor.New(executor.Config{Coordinator: cl.Addr(), Listen: "127.0.0.1:0", Secret: testSecret, Threads: threads, Logger: log})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wg.Add(1)
+		go func() { defer wg.Done(); x.Run(ctx) }()
+	}
+	t.Cleanup(func() {
+		cancel()
+		wg.Wait()
+		cl.Close()
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		active := 0
+		for _, nd := range cl.Membership().Nodes() {
+			if nd.State == cluster.StateActive {
+				active++
+			}
+		}
+		if active == n {
+			return cl
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d executors registered", active, n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// newClusterEngine is newEngine running its queries on cl.
+func newClusterEngine(t testing.TB, cl *cluster.Cluster, schema string, sources ...SourceSpec) *Engine {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	eng, err := Open(Config{DataDir: t.TempDir(), Sources: sources, DefaultSchema: schema, Logger: log, Cluster: cl})
+	if err != nil {
+		t.Fatalf("open engine: %v", err)
+	}
+	t.Cleanup(func() { eng.Close() })
+	return eng
+}
+
+// TestClusterSysNodes checks that sys.nodes lists the coordinator and its
+// executors.
+func TestClusterSysNodes(t *testing.T) {
+	cl := startCluster(t, 2, 1)
+	eng := newClusterEngine(t, cl, "")
+	got, err := query(context.Background(), eng.NewSession(""), "SELECT role, state, threads FROM sys.nodes ORDER BY role, node_id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "role|state|threads\ncoordinator|active|1\nexecutor|active|1\nexecutor|active|1\n"
+	if got != want {
+		t.Errorf("sys.nodes:\n%s\nwant:\n%s", got, want)
+	}
+}
