@@ -38,3 +38,21 @@ func BenchmarkTPCH(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkPointQuery is the pgbench point query of the PostgreSQL wire
+// issue without the wire: a prepared statement selecting one customer by
+// key, executed with a new key each time.
+func BenchmarkPointQuery(b *testing.B) {
+	eng := newEngine(b, "tpch", SourceSpec{Name: "tpch", Path: abs(b, sampleTPCH)})
+	sess := eng.NewSession("tpch")
+	ps, err := sess.Prepare(b.Context(), "SELECT c_name, c_acctbal FROM customer WHERE c_custkey = $1", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if err := sess.ExecutePrepared(b.Context(), ps, []any{int64(i%1500 + 1)}, discard{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

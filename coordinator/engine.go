@@ -133,6 +133,10 @@ func Open(cfg Config) (*Engine, error) {
 // Close closes the catalog. Sessions must not be used afterwards.
 func (e *Engine) Close() error { return e.cat.Close() }
 
+// Cluster returns the cluster the engine runs queries on (nil in
+// embedded mode).
+func (e *Engine) Cluster() *cluster.Cluster { return e.cfg.Cluster }
+
 // Catalog returns the engine's catalog.
 func (e *Engine) Catalog() *catalog.Catalog { return e.cat }
 

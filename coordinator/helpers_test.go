@@ -14,7 +14,7 @@ import (
 	"github.com/quarrydb/quarry/coordinator/resultfmt"
 )
 
-func abs(t *testing.T, path string) string {
+func abs(t testing.TB, path string) string {
 	t.Helper()
 	p, err := filepath.Abs(path)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/quarrydb/quarry/catalog/sqlerr"
 	"github.com/quarrydb/quarry/planner/physical"
@@ -31,6 +32,10 @@ func (s *sender) send(ctx context.Context, b arrow.Record) error {
 		s.rr++
 		return s.put(ctx, t, b)
 	case s.dist == physical.Broadcast:
+		// Consumers read the one record concurrently; Arrow computes null
+		// counts lazily and caches them, so compute them now, before it is
+		// shared.
+		settleNullCounts(b)
 		for i := 1; i < n; i++ {
 			b.Retain()
 		}
@@ -116,4 +121,24 @@ func partitionRows(b arrow.Record, keys []int, n int, scratch *[]uint64) ([][]in
 		parts[p] = append(parts[p], int32(i))
 	}
 	return parts, nil
+}
+
+// settleNullCounts computes every lazily counted null count of b (Arrow
+// counts on first use and caches the count in the shared array data).
+func settleNullCounts(b arrow.Record) {
+	for _, c := range b.Columns() {
+		settleNulls(c)
+	}
+}
+
+func settleNulls(a arrow.Array) {
+	a.NullN()
+	for _, child := range a.Data().Children() {
+		ca := array.MakeFromData(child)
+		settleNulls(ca)
+		ca.Release()
+	}
+	if d, ok := a.(*array.Dictionary); ok {
+		settleNulls(d.Dictionary())
+	}
 }

@@ -39,3 +39,28 @@ func TestRecordBytes(t *testing.T) {
 		}
 	}
 }
+
+// TestSettleNullCounts checks that a broadcast record's null counts are
+// computed before consumers share it, for nested and plain columns.
+func TestSettleNullCounts(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	lb := array.NewListBuilder(mem, arrow.PrimitiveTypes.Int64)
+	defer lb.Release()
+	vb := lb.ValueBuilder().(*array.Int64Builder)
+	lb.Append(true)
+	vb.AppendValues([]int64{1, 2}, []bool{true, false})
+	lb.AppendNull()
+	list := lb.NewArray()
+	defer list.Release()
+	schema := arrow.NewSchema([]arrow.Field{{Name: "l", Type: list.DataType(), Nullable: true}}, nil)
+	rec := array.NewRecord(schema, []arrow.Array{list}, 2)
+	defer rec.Release()
+	settleNullCounts(rec)
+	if got := rec.Column(0).NullN(); got != 1 {
+		t.Errorf("list nulls = %d, want 1", got)
+	}
+	if got := rec.Column(0).Data().Children()[0].NullN(); got != 1 {
+		t.Errorf("value nulls = %d, want 1", got)
+	}
+}

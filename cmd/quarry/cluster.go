@@ -60,7 +60,7 @@ func coordinatorCmd(args []string) error {
 			stop()
 		}
 	}()
-	fmt.Printf("Quarry coordinator: executors join with\n  quarry executor --coordinator %s --listen 127.0.0.1:45678 (with the same cluster secret)\n", cl.Addr())
+	fmt.Printf("Executors join with: quarry executor --coordinator %s --listen HOST:PORT (and the same cluster secret)\n", cl.Addr())
 	return server.Serve(ctx, eng, df.options(), log)
 }
 

@@ -69,15 +69,21 @@ func (m *Membership) register(req *clusterpb.RegisterRequest) (*Node, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := time.Now()
+	// A fresh connection each time: an executor registering again at the
+	// same address is a new process, which the old connection would only
+	// reach after its reconnect backoff.
+	conn, err := grpc.NewClient(req.Address, m.dialOpts...)
+	if err != nil {
+		return nil, err
+	}
 	n, ok := m.nodes[req.Address]
-	if !ok {
-		conn, err := grpc.NewClient(req.Address, m.dialOpts...)
-		if err != nil {
-			return nil, err
-		}
-		n = &Node{ID: req.Address, Address: req.Address, conn: conn, client: clusterpb.NewExecutorClient(conn)}
+	if ok {
+		n.conn.Close()
+	} else {
+		n = &Node{ID: req.Address, Address: req.Address}
 		m.nodes[n.ID] = n
 	}
+	n.conn, n.client = conn, clusterpb.NewExecutorClient(conn)
 	n.Threads = max(int(req.Threads), 1)
 	n.MemoryLimit = req.MemoryLimit
 	n.LocalPaths = req.LocalPaths

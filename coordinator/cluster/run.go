@@ -27,6 +27,10 @@ const NoExecutors = "57P03"
 
 var querySeq atomic.Int64
 
+// settleWait bounds how long a failed attempt waits for the executors'
+// reports.
+const settleWait = time.Second
+
 // Run executes plan on the active executors; the root fragment runs here.
 // opts supplies the allocator and memory limit. Until the first batch
 // reaches the caller, the loss of an executor makes the query run again on
@@ -171,9 +175,7 @@ func (c *Cluster) watch(a *attempt, t *task, req *clusterpb.TaskRequest) {
 	for {
 		ev, err := stream.Recv()
 		if err != nil {
-			if a.ctx.Err() == nil {
-				a.streamBroke(t.node.ID, err)
-			}
+			a.streamBroke(t.node.ID, err)
 			return
 		}
 		if f := ev.GetFinished(); f != nil {
@@ -186,18 +188,35 @@ func (c *Cluster) watch(a *attempt, t *task, req *clusterpb.TaskRequest) {
 	}
 }
 
+// streamBroke records why the task call to node ended early: the executor
+// is gone (even if the attempt ended meanwhile: the next one must avoid
+// it), or it refused the task.
 func (a *attempt) streamBroke(node string, err error) {
 	a.mu.Lock()
-	switch status.Code(err) {
-	case codes.Unavailable, codes.Unknown, codes.Internal, codes.Aborted, codes.DeadlineExceeded:
+	switch {
+	case status.Code(err) == codes.Unavailable:
 		a.lost[node] = true
-	default:
-		if a.failure == nil {
-			a.failure = sqlerr.New(sqlerr.InternalError, "executor %s: %v", node, status.Convert(err).Message())
-		}
+	case a.ctx.Err() != nil:
+		// The attempt was ended here; the call's end is a consequence.
+	case a.failure == nil:
+		a.failure = sqlerr.New(sqlerr.InternalError, "executor %s: %v", node, status.Convert(err).Message())
 	}
 	a.mu.Unlock()
 	a.cancel()
+}
+
+// settle waits, up to wait, until every executor reported how its task
+// ended, so that a loss is known before the attempt is judged.
+func (a *attempt) settle(wait time.Duration) {
+	timeout := time.NewTimer(wait)
+	defer timeout.Stop()
+	for _, t := range a.tasks {
+		select {
+		case <-t.finished:
+		case <-timeout.C:
+			return
+		}
+	}
 }
 
 func (a *attempt) failed(node string, f *clusterpb.Finished) {
@@ -259,6 +278,11 @@ func (r *Run) Next(ctx context.Context) (arrow.Record, error) {
 		if ctx.Err() != nil {
 			return nil, sqlerr.As(ctx.Err())
 		}
+		if code := sqlerr.As(err).Code; code == exchange.ConnectionFailure || code == sqlerr.QueryCanceled {
+			// Relayed or induced by a loss elsewhere: let the executors'
+			// reports arrive (they name the lost node) before judging.
+			a.settle(settleWait)
+		}
 		a.end()
 		r.c.splits.remove(a.query)
 		r.cur.Store(nil)
@@ -270,7 +294,8 @@ func (r *Run) Next(ctx context.Context) (arrow.Record, error) {
 		a.mu.Lock()
 		failure := a.failure
 		a.mu.Unlock()
-		if len(lost) > 0 && !r.delivered && r.retries > 0 {
+		lossLike := len(lost) > 0 || (failure == nil && sqlerr.As(err).Code == exchange.ConnectionFailure)
+		if lossLike && !r.delivered && r.retries > 0 {
 			r.retries--
 			r.c.log.Info("running the query again on the remaining executors", "query", a.query, "lost", lost)
 			if err := r.start(ctx); err != nil {

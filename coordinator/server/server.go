@@ -1,4 +1,5 @@
-// Package server runs Quarry's front doors for an engine in embedded mode:
+// Package server runs Quarry's front doors for an engine (embedded mode or
+// a cluster's coordinator):
 // the HTTP API, the PostgreSQL wire protocol and Arrow Flight SQL. Each
 // front door lives in its own file and is started by Serve as a door.
 package server
@@ -85,7 +86,11 @@ func Serve(ctx context.Context, eng *coordinator.Engine, opts Options, log *slog
 	}
 	if opts.Banner != nil {
 		var b strings.Builder
-		b.WriteString("Quarry is serving (embedded mode).\n")
+		if cl := eng.Cluster(); cl != nil {
+			fmt.Fprintf(&b, "Quarry is serving (coordinator; executors register at %s).\n", cl.Addr())
+		} else {
+			b.WriteString("Quarry is serving (embedded mode).\n")
+		}
 		for _, d := range doors {
 			b.WriteString(d.howTo)
 		}

@@ -7,6 +7,8 @@ import (
 	"math"
 	"sync"
 
+	"google.golang.org/grpc/connectivity"
+
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/flight"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
@@ -45,7 +47,14 @@ func (c *Client) conn(addr string) (*grpc.ClientConn, error) {
 		return nil, sqlerr.New(sqlerr.InternalError, "exchange: client is closed")
 	}
 	if cc, ok := c.conns[addr]; ok {
-		return cc, nil
+		if cc.GetState() != connectivity.TransientFailure {
+			return cc, nil
+		}
+		// The node went away; it may be back at the same address (a
+		// restarted executor), which a fresh connection reaches at once
+		// instead of after the old one's reconnect backoff.
+		cc.Close()
+		delete(c.conns, addr)
 	}
 	cc, err := grpc.NewClient(addr, c.dialOpts...)
 	if err != nil {
