@@ -37,6 +37,19 @@ bench: bench-data
 	bin/quarry-bench --data $(abspath $(BENCH_DIR)) --queries-dir $(abspath $(SHARED))/tpch/queries \
 		--threads $(THREADS) --runs $(RUNS) $(BENCH_FLAGS)
 
+# The same queries on a local cluster -- the coordinator in the harness,
+# $(EXECUTORS) `quarry executor` processes of $(EXECUTOR_THREADS) thread(s)
+# each -- against embedded Quarry with $(THREADS) threads: agreement check,
+# median times, ratio cluster/embedded, geomean, bytes exchanged per query.
+EXECUTORS ?= 2
+EXECUTOR_THREADS ?= 1
+.PHONY: bench-cluster
+bench-cluster: bench-data
+	cd bench && CGO_ENABLED=1 $(GO) build -mod=mod -o ../bin/quarry-bench .
+	bin/quarry-bench --data $(abspath $(BENCH_DIR)) --queries-dir $(abspath $(SHARED))/tpch/queries \
+		--threads $(THREADS) --runs $(RUNS) --cluster $(EXECUTORS) --executor-threads $(EXECUTOR_THREADS) \
+		--quarry-bin $(abspath $(BIN)) $(BENCH_FLAGS)
+
 # TPC-H data at scale $(SF) in $(BENCH_DIR), generated once.
 bench-data: build
 	@if [ ! -f $(BENCH_DIR)/lineitem.parquet ]; then \

@@ -9,9 +9,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	_ "github.com/duckdb/duckdb-go/v2" // registers the "duckdb" driver
 	"github.com/quarrydb/quarry/coordinator"
+	"github.com/quarrydb/quarry/coordinator/cluster"
 )
 
 // tpchTables are the eight TPC-H tables, one Parquet file each.
@@ -24,12 +26,14 @@ type engine interface {
 	Close() error
 }
 
-// quarry is the embedded engine, opened the way `quarry sql` opens it.
+// quarry is Quarry opened the way `quarry sql` opens it: embedded, or with
+// a cluster the way `quarry coordinator` does (the root fragments run here).
 type quarry struct {
-	eng *coordinator.Engine
+	name string
+	eng  *coordinator.Engine
 }
 
-func openQuarry(dataDir, catalogDir string, threads int, memoryLimit int64) (*quarry, error) {
+func openQuarry(name, dataDir, catalogDir string, threads int, memoryLimit int64, cl *cluster.Cluster) (*quarry, error) {
 	eng, err := coordinator.Open(coordinator.Config{
 		DataDir:       catalogDir,
 		Sources:       []coordinator.SourceSpec{{Name: "tpch", Path: dataDir}},
@@ -38,15 +42,21 @@ func openQuarry(dataDir, catalogDir string, threads int, memoryLimit int64) (*qu
 		MemoryLimit:   memoryLimit,
 		// Failed statements are reported in the table; keep the engine's
 		// info logs out of it.
-		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Logger:  warnLogger(),
+		Cluster: cl,
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &quarry{eng: eng}, nil
+	return &quarry{name: name, eng: eng}, nil
 }
 
-func (q *quarry) Name() string { return "Quarry" }
+// warnLogger logs warnings and errors to stderr.
+func warnLogger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+func (q *quarry) Name() string { return q.name }
 
 func (q *quarry) Query(ctx context.Context, text string) ([][]any, error) {
 	c := &coordinator.RowCollector{}
@@ -57,6 +67,28 @@ func (q *quarry) Query(ctx context.Context, text string) ([][]any, error) {
 }
 
 func (q *quarry) Close() error { return q.eng.Close() }
+
+// exchanged runs text once under EXPLAIN ANALYZE and returns what it
+// reports as exchanged between fragments.
+func (q *quarry) exchanged(text string, timeout time.Duration) *exchangeStats {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	rows, err := q.Query(ctx, "EXPLAIN ANALYZE "+text)
+	if err != nil {
+		return &exchangeStats{Error: errorText(err)}
+	}
+	var plan strings.Builder
+	for _, row := range rows {
+		for _, x := range row {
+			fmt.Fprintln(&plan, x)
+		}
+	}
+	st, err := parseExchanged(plan.String())
+	if err != nil {
+		return &exchangeStats{Error: err.Error()}
+	}
+	return st
+}
 
 // duck is an in-memory DuckDB with one view per TPC-H table over the same
 // Parquet files Quarry reads (its tpch extension cannot be loaded here, and

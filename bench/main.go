@@ -31,6 +31,11 @@ type options struct {
 	queries     []int
 	memoryLimit int64
 	skipDuckDB  bool
+	// cluster is the number of `quarry executor` processes to compare
+	// embedded Quarry with (0: compare with DuckDB instead).
+	cluster         int
+	executorThreads int
+	quarryBin       string
 }
 
 func main() {
@@ -62,6 +67,11 @@ func parseFlags(args []string) (*options, error) {
 	fs.StringVar(&queries, "queries", "1-22", "queries to run, e.g. 1,3,5-7")
 	fs.Int64Var(&opt.memoryLimit, "memory-limit", 0, "Quarry per-query memory limit in bytes (0: none)")
 	fs.BoolVar(&opt.skipDuckDB, "skip-duckdb", false, "run Quarry only (no times to compare, no agreement check)")
+	fs.IntVar(&opt.cluster, "cluster", 0, "compare embedded Quarry with a local cluster of this many `quarry executor` processes\n"+
+		"(coordinator in this process; DuckDB is skipped); 0: off")
+	fs.IntVar(&opt.executorThreads, "executor-threads", 1, "with --cluster: threads of each executor (its --threads and GOMAXPROCS)")
+	fs.StringVar(&opt.quarryBin, "quarry-bin", "", "with --cluster: the quarry binary to run executors with\n"+
+		"(default: ../bin/quarry, bin/quarry, or quarry next to this program)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -73,6 +83,9 @@ func parseFlags(args []string) (*options, error) {
 	}
 	if opt.threads < 1 || opt.runs < 1 || opt.timeout <= 0 {
 		return nil, errors.New("--threads and --runs must be at least 1, --timeout positive")
+	}
+	if opt.cluster < 0 || opt.executorThreads < 1 {
+		return nil, errors.New("--cluster must not be negative, --executor-threads must be at least 1")
 	}
 	var err error
 	if opt.queries, err = parseQueryList(queries); err != nil {
@@ -140,12 +153,18 @@ type engineResult struct {
 type queryResult struct {
 	Query   string        `json:"query"`
 	Ordered bool          `json:"ordered"`
-	Quarry  engineResult  `json:"quarry"`
+	Quarry  engineResult  `json:"quarry"` // embedded Quarry
 	DuckDB  *engineResult `json:"duckdb,omitempty"`
-	Ratio   float64       `json:"ratio,omitempty"` // Quarry median / DuckDB median
-	Check   string        `json:"check"`           // pass, FAIL or "-" (not checked)
-	Detail  string        `json:"check_detail,omitempty"`
-	text    string
+	// Cluster is Quarry on the local cluster (--cluster); its peak RSS is
+	// the coordinator's (this process's).
+	Cluster *engineResult `json:"cluster,omitempty"`
+	// Exchanged is what EXPLAIN ANALYZE on the cluster reports as sent
+	// between fragments (one extra run, --cluster only).
+	Exchanged *exchangeStats `json:"exchanged,omitempty"`
+	Ratio     float64        `json:"ratio,omitempty"` // Quarry / DuckDB median, or cluster / embedded with --cluster
+	Check     string         `json:"check"`           // pass, FAIL or "-" (not checked)
+	Detail    string         `json:"check_detail,omitempty"`
+	text      string
 }
 
 type report struct {
@@ -155,6 +174,7 @@ type report struct {
 	TimeoutS      float64       `json:"timeout_s"`
 	GoVersion     string        `json:"go_version"`
 	DuckDBVersion string        `json:"duckdb_version,omitempty"`
+	Cluster       *clusterInfo  `json:"cluster,omitempty"`
 	Started       time.Time     `json:"started"`
 	Queries       []queryResult `json:"queries"`
 	Geomean       float64       `json:"geomean_ratio,omitempty"`
@@ -164,6 +184,16 @@ type report struct {
 	PeakRSSQuarry int64         `json:"peak_rss_after_quarry_bytes,omitempty"`
 	PeakRSS       int64         `json:"peak_rss_bytes,omitempty"`
 	PerQueryRSS   bool          `json:"per_query_rss"`
+}
+
+// clusterInfo describes the cluster of a --cluster run.
+type clusterInfo struct {
+	Executors       int    `json:"executors"`
+	ExecutorThreads int    `json:"executor_threads"`
+	QuarryBin       string `json:"quarry_bin"`
+	// ExecutorPeakRSS is each executor's VmHWM at the end of the run.
+	ExecutorPeakRSS []int64 `json:"executor_peak_rss_bytes,omitempty"`
+	ExchangedBytes  int64   `json:"exchanged_bytes_total"`
 }
 
 func run(opt *options) error {
@@ -181,11 +211,29 @@ func run(opt *options) error {
 		rep.Queries = append(rep.Queries, queryResult{Query: fmt.Sprintf("Q%02d", q), Ordered: hasOrderBy(string(text)), text: string(text)})
 	}
 	// Quarry runs one fragment instance per thread; keep the Go scheduler to
-	// as many cores as DuckDB gets.
+	// as many cores as DuckDB gets (with --cluster: as the embedded engine
+	// gets, the coordinator running in this process too).
 	runtime.GOMAXPROCS(opt.threads)
 
-	// The engines run one after the other, Quarry first, so that each
-	// per-query peak is that engine's alone (DuckDB keeps its buffers).
+	// The cluster starts first so that a failing one fails fast; its
+	// executors idle while embedded Quarry runs.
+	var lc *localCluster
+	if opt.cluster > 0 {
+		var err error
+		if lc, err = startLocalCluster(opt.quarryBin, opt.cluster, opt.executorThreads); err != nil {
+			return err
+		}
+		// The cluster is stopped below when all went well; stopping it here
+		// means an error or a panic came first: show the executors' logs.
+		defer lc.Close(true)
+		rep.Cluster = &clusterInfo{Executors: opt.cluster, ExecutorThreads: opt.executorThreads, QuarryBin: lc.bin}
+	}
+
+	// Embedded Quarry runs first, then DuckDB, so that each per-query peak is
+	// that engine's alone (DuckDB keeps its buffers). The cluster instead
+	// runs each query right after embedded Quarry does: both are Quarry in
+	// this process, and taking turns spreads load from elsewhere on the
+	// machine over both.
 	catalogDir := opt.catalogDir
 	if catalogDir == "" {
 		dir, err := os.MkdirTemp("", "quarry-bench-catalog-")
@@ -193,22 +241,53 @@ func run(opt *options) error {
 			return err
 		}
 		defer os.RemoveAll(dir)
+		atInterrupt(func() { os.RemoveAll(dir) })
 		catalogDir = dir
 	}
-	q, err := openQuarry(opt.data, catalogDir, opt.threads, opt.memoryLimit)
+	name, embeddedDir := "Quarry", catalogDir
+	var c *quarry
+	if lc != nil {
+		// Each engine locks its catalog.
+		name, embeddedDir = "Embedded", filepath.Join(catalogDir, "embedded")
+		var err error
+		if c, err = openQuarry("Cluster", opt.data, filepath.Join(catalogDir, "cluster"), opt.threads, opt.memoryLimit, lc.cl); err != nil {
+			return fmt.Errorf("open Quarry on the cluster: %w", err)
+		}
+		defer func() {
+			if c != nil { // not closed below: an error came first
+				c.Close()
+			}
+		}()
+	}
+	q, err := openQuarry(name, opt.data, embeddedDir, opt.threads, opt.memoryLimit, nil)
 	if err != nil {
 		return fmt.Errorf("open Quarry: %w", err)
 	}
+	clusterFailed := false
 	for i := range rep.Queries {
 		r := &rep.Queries[i]
 		r.Quarry, rep.PerQueryRSS = measure(q, r.Query, r.text, opt)
+		if c != nil {
+			res, _ := measure(c, r.Query, r.text, opt)
+			r.Cluster = &res
+			r.Exchanged = c.exchanged(r.text, opt.timeout)
+			rep.Cluster.ExchangedBytes += r.Exchanged.Bytes
+			clusterFailed = clusterFailed || res.Error != "" || r.Exchanged.Error != ""
+		}
 	}
 	if err := q.Close(); err != nil {
 		return fmt.Errorf("close Quarry: %w", err)
 	}
+	if c != nil {
+		err := c.Close()
+		if c = nil; err != nil {
+			return fmt.Errorf("close Quarry on the cluster: %w", err)
+		}
+		rep.Cluster.ExecutorPeakRSS = lc.Close(clusterFailed)
+	}
 	rep.PeakRSSQuarry = peakRSSSinceStart(rep)
 
-	if !opt.skipDuckDB {
+	if lc == nil && !opt.skipDuckDB {
 		d, err := openDuckDB(context.Background(), opt.data, opt.threads)
 		if err != nil {
 			return fmt.Errorf("open DuckDB: %w", err)
@@ -240,8 +319,10 @@ func peakRSSSinceStart(rep *report) int64 {
 	p := peakRSS()
 	for _, r := range rep.Queries {
 		p = max(p, r.Quarry.PeakRSSBytes)
-		if r.DuckDB != nil {
-			p = max(p, r.DuckDB.PeakRSSBytes)
+		for _, e := range []*engineResult{r.DuckDB, r.Cluster} {
+			if e != nil {
+				p = max(p, e.PeakRSSBytes)
+			}
 		}
 	}
 	return p
@@ -252,7 +333,7 @@ func peakRSSSinceStart(rep *report) int64 {
 func measure(e engine, name, text string, opt *options) (res engineResult, resetOK bool) {
 	resetOK = resetPeakRSS()
 	defer func() { res.PeakRSSBytes = peakRSS() }()
-	fmt.Fprintf(os.Stderr, "%-6s %-6s", e.Name(), name)
+	fmt.Fprintf(os.Stderr, "%-8s %-4s", e.Name(), name)
 	defer fmt.Fprintln(os.Stderr)
 
 	once := func() ([][]any, time.Duration, error) {

@@ -9,24 +9,44 @@ import (
 	"strings"
 )
 
+// side is one of the two engines a report compares.
+type side struct {
+	name string
+	get  func(*queryResult) *engineResult // nil if the engine did not run
+}
+
+// sides are the engine measured and the one it is compared with (ratio =
+// measured / reference; the measured one's rows are checked against the
+// reference's): Quarry and DuckDB, or with --cluster the cluster and
+// embedded Quarry.
+func (rep *report) sides() (measured, reference side) {
+	embedded := func(r *queryResult) *engineResult { return &r.Quarry }
+	if rep.Cluster != nil {
+		return side{"Cluster", func(r *queryResult) *engineResult { return r.Cluster }}, side{"Embedded", embedded}
+	}
+	return side{"Quarry", embedded}, side{"DuckDB", func(r *queryResult) *engineResult { return r.DuckDB }}
+}
+
 // summarize fills in each query's ratio and agreement check and the geometric
 // means. Queries that failed on either engine have no ratio and are left out
 // of the means.
 func summarize(rep *report) {
+	measured, reference := rep.sides()
 	var logSum, logSumPass float64
 	for i := range rep.Queries {
 		r := &rep.Queries[i]
 		r.Check = "-"
-		if r.DuckDB == nil || r.Quarry.Error != "" || r.DuckDB.Error != "" {
+		a, b := measured.get(r), reference.get(r)
+		if a == nil || b == nil || a.Error != "" || b.Error != "" {
 			continue
 		}
-		if msg := compareResults(r.Quarry.rows, r.DuckDB.rows, r.Ordered); msg == "" {
+		if msg := compareResults(a.rows, b.rows, r.Ordered); msg == "" {
 			r.Check = "pass"
 		} else {
 			r.Check, r.Detail = "FAIL", msg
 		}
-		if r.Quarry.MedianMS > 0 && r.DuckDB.MedianMS > 0 {
-			r.Ratio = r.Quarry.MedianMS / r.DuckDB.MedianMS
+		if a.MedianMS > 0 && b.MedianMS > 0 {
+			r.Ratio = a.MedianMS / b.MedianMS
 			logSum += math.Log(r.Ratio)
 			rep.GeomeanN++
 			if r.Check == "pass" {
@@ -44,46 +64,84 @@ func summarize(rep *report) {
 }
 
 func printReport(w io.Writer, rep *report) {
-	fmt.Fprintf(w, "\nTPC-H on %s: %d thread(s), median of %d run(s) after 1 warm-up, timeout %gs per run\n",
-		rep.Data, rep.Threads, rep.Runs, rep.TimeoutS)
-	if rep.DuckDBVersion != "" {
-		fmt.Fprintf(w, "Quarry (embedded, %s) vs DuckDB %s (duckdb-go, views over the same Parquet files)\n", rep.GoVersion, rep.DuckDBVersion)
-	} else {
-		fmt.Fprintf(w, "Quarry (embedded, %s); DuckDB skipped\n", rep.GoVersion)
+	measured, reference := rep.sides()
+	cl := rep.Cluster
+	compared := cl != nil || rep.DuckDBVersion != ""
+	switch {
+	case cl != nil:
+		fmt.Fprintf(w, "\nTPC-H on %s: median of %d run(s) after 1 warm-up, timeout %gs per run; each query runs embedded, then on the cluster\n",
+			rep.Data, rep.Runs, rep.TimeoutS)
+		fmt.Fprintf(w, "Cluster: coordinator in this process (GOMAXPROCS %d) + %d `quarry executor` process(es) of %d thread(s)\n"+
+			"(--threads and GOMAXPROCS) over loopback, vs Embedded Quarry with %d thread(s); %s\n",
+			rep.Threads, cl.Executors, cl.ExecutorThreads, rep.Threads, rep.GoVersion)
+	default:
+		fmt.Fprintf(w, "\nTPC-H on %s: %d thread(s), median of %d run(s) after 1 warm-up, timeout %gs per run\n",
+			rep.Data, rep.Threads, rep.Runs, rep.TimeoutS)
+		if rep.DuckDBVersion != "" {
+			fmt.Fprintf(w, "Quarry (embedded, %s) vs DuckDB %s (duckdb-go, views over the same Parquet files)\n", rep.GoVersion, rep.DuckDBVersion)
+		} else {
+			fmt.Fprintf(w, "Quarry (embedded, %s); DuckDB skipped\n", rep.GoVersion)
+		}
 	}
 	rssHead := "peak RSS"
 	if !rep.PerQueryRSS {
 		rssHead = "peak RSS*"
 	}
-	fmt.Fprintf(w, "\n%-5s %12s %12s %9s %8s %5s  %-16s %s\n", "query", "Quarry ms", "DuckDB ms", "ratio", "rows", "check",
-		"Quarry "+rssHead, "DuckDB "+rssHead)
-	fmt.Fprintln(w, strings.Repeat("-", 88))
-	for _, r := range rep.Queries {
-		qms, dms, ratio, rows := "ERROR", "-", "-", "-"
-		drss := "-"
-		if r.Quarry.Error == "" {
-			qms = fmt.Sprintf("%.1f", r.Quarry.MedianMS)
-			rows = fmt.Sprint(r.Quarry.Rows)
+	exHead, exWidth := "", 0
+	if cl != nil {
+		exHead, exWidth = "exchanged", 10
+	}
+	line := func(q, ams, bms, ratio, rows, check, ex, arss, brss string) {
+		if exWidth > 0 {
+			ex = fmt.Sprintf(" %*s", exWidth, ex)
 		}
-		if r.DuckDB != nil {
-			dms = "ERROR"
-			if r.DuckDB.Error == "" {
-				dms = fmt.Sprintf("%.1f", r.DuckDB.MedianMS)
-				if r.Quarry.Error != "" {
-					rows = fmt.Sprint(r.DuckDB.Rows)
-				} else if r.DuckDB.Rows != r.Quarry.Rows {
-					rows = fmt.Sprintf("%d/%d", r.Quarry.Rows, r.DuckDB.Rows)
+		fmt.Fprintf(w, "%-5s %12s %12s %9s %8s %5s%s  %-16s %s\n", q, ams, bms, ratio, rows, check, ex, arss, brss)
+	}
+	ruler := strings.Repeat("-", 88+exWidth+min(exWidth, 1))
+	fmt.Fprintln(w)
+	line("query", measured.name+" ms", reference.name+" ms", "ratio", "rows", "check", exHead,
+		measured.name+" "+rssHead, reference.name+" "+rssHead)
+	fmt.Fprintln(w, ruler)
+	for i := range rep.Queries {
+		r := &rep.Queries[i]
+		a, b := measured.get(r), reference.get(r)
+		ams, bms, ratio, rows, ex := "-", "-", "-", "-", ""
+		arss, brss := "-", "-"
+		if a != nil {
+			ams = "ERROR"
+			if a.Error == "" {
+				ams = fmt.Sprintf("%.1f", a.MedianMS)
+				rows = fmt.Sprint(a.Rows)
+			}
+			arss = formatBytes(a.PeakRSSBytes)
+		}
+		if b != nil {
+			bms = "ERROR"
+			if b.Error == "" {
+				bms = fmt.Sprintf("%.1f", b.MedianMS)
+				if a == nil || a.Error != "" {
+					rows = fmt.Sprint(b.Rows)
+				} else if b.Rows != a.Rows {
+					rows = fmt.Sprintf("%d/%d", a.Rows, b.Rows)
 				}
 			}
-			drss = formatBytes(r.DuckDB.PeakRSSBytes)
+			brss = formatBytes(b.PeakRSSBytes)
 		}
 		if r.Ratio > 0 {
 			ratio = fmt.Sprintf("%.2fx", r.Ratio)
 		}
-		fmt.Fprintf(w, "%-5s %12s %12s %9s %8s %5s  %-16s %s\n", r.Query, qms, dms, ratio, rows, r.Check,
-			formatBytes(r.Quarry.PeakRSSBytes), drss)
+		if cl != nil {
+			ex = "-"
+			if r.Exchanged != nil {
+				ex = r.Exchanged.Text
+				if r.Exchanged.Error != "" {
+					ex = "ERROR"
+				}
+			}
+		}
+		line(r.Query, ams, bms, ratio, rows, r.Check, ex, arss, brss)
 	}
-	fmt.Fprintln(w, strings.Repeat("-", 88))
+	fmt.Fprintln(w, ruler)
 
 	var failed, notChecked, passed []string
 	for _, r := range rep.Queries {
@@ -96,13 +154,13 @@ func printReport(w io.Writer, rep *report) {
 			notChecked = append(notChecked, r.Query)
 		}
 	}
-	if rep.DuckDBVersion != "" {
-		fmt.Fprintf(w, "geomean Quarry/DuckDB: %s over %d queries", ratioText(rep.Geomean), rep.GeomeanN)
+	if compared {
+		fmt.Fprintf(w, "geomean %s/%s: %s over %d queries", measured.name, reference.name, ratioText(rep.Geomean), rep.GeomeanN)
 		if rep.GeomeanPassN != rep.GeomeanN {
 			fmt.Fprintf(w, "; %s over the %d that agree", ratioText(rep.GeomeanPass), rep.GeomeanPassN)
 		}
 		fmt.Fprintln(w, " (queries that failed on either engine are excluded)")
-		fmt.Fprintf(w, "agreement: %d pass", len(passed))
+		fmt.Fprintf(w, "agreement of %s with %s: %d pass", measured.name, reference.name, len(passed))
 		if len(failed) > 0 {
 			fmt.Fprintf(w, ", %d FAIL (%s)", len(failed), strings.Join(failed, " "))
 		}
@@ -111,11 +169,21 @@ func printReport(w io.Writer, rep *report) {
 		}
 		fmt.Fprintln(w)
 	}
+	if cl != nil {
+		fmt.Fprintf(w, "exchanged between fragments (EXPLAIN ANALYZE, one more run each): %s in all\n", formatBytes(cl.ExchangedBytes))
+	}
 	fmt.Fprintf(w, "peak RSS (VmHWM) of the process: %s", formatBytes(rep.PeakRSS))
 	if rep.DuckDBVersion != "" {
 		fmt.Fprintf(w, " (%s by the end of the Quarry queries, which run first)", formatBytes(rep.PeakRSSQuarry))
 	}
 	fmt.Fprintln(w)
+	if cl != nil {
+		peaks := make([]string, len(cl.ExecutorPeakRSS))
+		for i, p := range cl.ExecutorPeakRSS {
+			peaks[i] = formatBytes(p)
+		}
+		fmt.Fprintf(w, "Cluster peak RSS is the coordinator's (this process); executors' peaks over the whole run: %s\n", strings.Join(peaks, ", "))
+	}
 	if !rep.PerQueryRSS {
 		fmt.Fprintln(w, "* VmHWM could not be reset here: per-query peaks are the process's peak so far")
 	} else {
@@ -124,11 +192,13 @@ func printReport(w io.Writer, rep *report) {
 
 	var notes []string
 	for _, r := range rep.Queries {
-		if r.Quarry.Error != "" {
-			notes = append(notes, fmt.Sprintf("  %s Quarry error: %s", r.Query, r.Quarry.Error))
+		for _, s := range []side{measured, reference} {
+			if e := s.get(&r); e != nil && e.Error != "" {
+				notes = append(notes, fmt.Sprintf("  %s %s error: %s", r.Query, s.name, e.Error))
+			}
 		}
-		if r.DuckDB != nil && r.DuckDB.Error != "" {
-			notes = append(notes, fmt.Sprintf("  %s DuckDB error: %s", r.Query, r.DuckDB.Error))
+		if r.Exchanged != nil && r.Exchanged.Error != "" {
+			notes = append(notes, fmt.Sprintf("  %s EXPLAIN ANALYZE on the cluster: %s", r.Query, r.Exchanged.Error))
 		}
 		if r.Check == "FAIL" {
 			notes = append(notes, fmt.Sprintf("  %s results differ: %s", r.Query, r.Detail))

@@ -12,8 +12,11 @@ import (
 
 // peakRSS returns the process's peak resident set size (VmHWM) in bytes, or
 // 0 where /proc is not there.
-func peakRSS() int64 {
-	f, err := os.Open("/proc/self/status")
+func peakRSS() int64 { return peakRSSOf("/proc/self/status") }
+
+// peakRSSOf reads VmHWM from a /proc/PID/status file (0 if it cannot).
+func peakRSSOf(statusFile string) int64 {
+	f, err := os.Open(statusFile)
 	if err != nil {
 		return 0
 	}
