@@ -123,6 +123,10 @@ type Planner struct {
 	// fragment runs with over the whole cluster at planning time; it
 	// overrides Parallelism in costing (a broadcast is sent to each).
 	Instances func() int
+	// PartitionGroups is the estimated number of groups from which the
+	// final phase of a grouped aggregate runs partitioned over the
+	// instances (0: DefaultPartitionGroups; negative: always).
+	PartitionGroups int
 }
 
 // ParseAll splits sql into statements and parses each. A syntax error names

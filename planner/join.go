@@ -258,14 +258,20 @@ const broadcastLimit = 20_000_000
 // instance moves fewer rows than hash partitioning both sides.
 func (pb *physBuilder) broadcastCheaper(x *LJoin) bool {
 	build, probe := estimateRows(x.Right), estimateRows(x.Left)
-	p := float64(pb.p.Parallelism)
+	p := float64(pb.instances())
+	return build <= broadcastLimit && build*p <= build+probe
+}
+
+// instances is how many instances a parallel fragment runs with.
+func (pb *physBuilder) instances() int {
+	p := pb.p.Parallelism
 	if pb.p.Instances != nil {
-		p = float64(pb.p.Instances())
+		p = pb.p.Instances()
 	}
 	if p <= 0 {
-		p = float64(runtime.GOMAXPROCS(0))
+		p = runtime.GOMAXPROCS(0)
 	}
-	return build <= broadcastLimit && build*p <= build+probe
+	return p
 }
 
 func (pb *physBuilder) buildJoin(x *LJoin) (physical.Node, bool, error) {

@@ -262,9 +262,16 @@ func (pb *physBuilder) buildAggregate(x *LAggregate) (physical.Node, bool, error
 	if !par {
 		return &physical.HashAggregate{Base: pb.base(x.Cols), Input: in, Mode: physical.AggSingle, GroupBy: groupBy, Aggs: aggs}, false, nil
 	}
+	partitioned := pb.partitionAggregate(x)
 	if distinct {
-		in = pb.cut(in)
-		return &physical.HashAggregate{Base: pb.base(x.Cols), Input: in, Mode: physical.AggSingle, GroupBy: groupBy, Aggs: aggs}, false, nil
+		if partitioned {
+			// Each instance owns the groups whose keys hash to it.
+			in = pb.cutPartitioned(in, groupBy)
+			pb.fired[RulePartitionedAggregate]++
+		} else {
+			in = pb.cut(in)
+		}
+		return &physical.HashAggregate{Base: pb.base(x.Cols), Input: in, Mode: physical.AggSingle, GroupBy: groupBy, Aggs: aggs}, partitioned, nil
 	}
 	// Partial aggregation in every scan instance, final after the gather.
 	var partialFields []arrow.Field
@@ -279,12 +286,62 @@ func (pb *physBuilder) buildAggregate(x *LAggregate) (physical.Node, bool, error
 		Base:  physical.Base{ID: pb.nextID, Out: arrow.NewSchema(partialFields, nil)},
 		Input: in, Mode: physical.AggPartial, GroupBy: groupBy, Aggs: aggs,
 	}
-	ex := pb.cut(partial)
+	var ex physical.Node
+	if partitioned {
+		// Many groups: the final aggregate runs in parallel, each instance
+		// owning the groups whose keys hash to it, instead of merging every
+		// partial state in one.
+		keys := make([]int, len(groupBy))
+		for i := range keys {
+			keys[i] = i
+		}
+		ex = pb.cutTo(partial, physical.HashPartition, keys)
+		pb.fired[RulePartitionedAggregate]++
+	} else {
+		ex = pb.cut(partial)
+	}
 	finalKeys := make([]physical.Expr, len(groupBy))
 	for i, g := range x.GroupBy {
 		finalKeys[i] = &physical.ColRef{Index: i, T: g.Type(), Name: x.Cols[i].Name}
 	}
-	return &physical.HashAggregate{Base: pb.base(x.Cols), Input: ex, Mode: physical.AggFinal, GroupBy: finalKeys, Aggs: aggs}, false, nil
+	return &physical.HashAggregate{Base: pb.base(x.Cols), Input: ex, Mode: physical.AggFinal, GroupBy: finalKeys, Aggs: aggs}, partitioned, nil
+}
+
+// RulePartitionedAggregate runs the final phase of a grouped aggregate
+// (or a DISTINCT or single-phase one) in parallel over hash partitions of
+// the group keys when many groups are expected.
+const RulePartitionedAggregate = "partitioned_aggregate"
+
+// DefaultPartitionGroups is the estimated number of groups from which a
+// grouped aggregate's final phase is partitioned.
+const DefaultPartitionGroups = 10000
+
+// partitionAggregate decides whether x's final phase runs partitioned: it
+// has group keys, there is more than one instance to spread it over, and
+// statistics promise enough groups to keep them busy.
+func (pb *physBuilder) partitionAggregate(x *LAggregate) bool {
+	if len(x.GroupBy) == 0 || pb.p.Disabled[RulePartitionedAggregate] || pb.instances() < 2 {
+		return false
+	}
+	min := float64(pb.p.PartitionGroups)
+	if min == 0 {
+		min = DefaultPartitionGroups
+	}
+	return estimateGroups(x) >= min
+}
+
+// estimateGroups is the number of groups of x: the product of its keys'
+// distinct counts, at most its input rows.
+func estimateGroups(x *LAggregate) float64 {
+	in := estimateRows(x.Input)
+	g := 1.0
+	for _, k := range x.GroupBy {
+		g *= exprNDV(k, []LNode{x.Input}, in)
+		if g >= in {
+			return in
+		}
+	}
+	return g
 }
 
 func (pb *physBuilder) buildScan(x *LScan) (physical.Node, bool, error) {
