@@ -89,3 +89,28 @@ func TestClusterSysNodes(t *testing.T) {
 		t.Errorf("sys.nodes:\n%s\nwant:\n%s", got, want)
 	}
 }
+
+// TestSysJobs checks that every statement leaves a job record with its
+// outcome, figures and profile, newest first.
+func TestSysJobs(t *testing.T) {
+	eng := newEngine(t, "tpch", SourceSpec{Name: "tpch", Path: abs(t, sampleTPCH)})
+	sess := eng.NewSession("tpch")
+	ctx := context.Background()
+	if _, err := query(ctx, sess, "SELECT l_returnflag, count(*) FROM lineitem GROUP BY 1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := query(ctx, sess, "SELECT 1/0"); err == nil {
+		t.Fatal("1/0 succeeded")
+	}
+	got, err := query(ctx, sess, `SELECT state, error_code, row_count, exchanged_bytes > 0 AS exchanged, profile LIKE '%ParquetScan%rows=60175%' AS profiled, query
+		FROM sys.jobs ORDER BY job_id DESC LIMIT 2`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "state|error_code|row_count|exchanged|profiled|query\n" +
+		"failed|22012|0|false||SELECT 1/0\n" +
+		"completed||3|true|true|SELECT l_returnflag, count(*) FROM lineitem GROUP BY 1\n"
+	if got != want {
+		t.Errorf("sys.jobs:\n%s\nwant:\n%s", got, want)
+	}
+}

@@ -85,6 +85,7 @@ type Engine struct {
 	planner *planner.Planner
 	started time.Time
 	running runningSet
+	jobs    *jobLog
 }
 
 // Open opens the catalog in cfg.DataDir and registers cfg.Sources.
@@ -122,7 +123,9 @@ func Open(cfg Config) (*Engine, error) {
 		cfg.Logger.Info("source registered", "name", s.Name, "path", s.Path)
 	}
 	e := &Engine{cfg: cfg, cat: cat, log: cfg.Logger, alloc: cfg.Alloc, started: time.Now()}
+	e.jobs = newJobLog(cat, cfg.Logger)
 	cat.AddGeneratedTable("sys", "nodes", e.sysNodes)
+	cat.AddGeneratedTable("sys", "jobs", e.sysJobs)
 	e.planner = &planner.Planner{Catalog: cat, Eval: kernels.EvalConst, Parallelism: cfg.Parallelism}
 	if cfg.Cluster != nil {
 		e.planner.Instances = cfg.Cluster.Membership().Threads
@@ -131,7 +134,10 @@ func Open(cfg Config) (*Engine, error) {
 }
 
 // Close closes the catalog. Sessions must not be used afterwards.
-func (e *Engine) Close() error { return e.cat.Close() }
+func (e *Engine) Close() error {
+	e.jobs.close()
+	return e.cat.Close()
+}
 
 // Cluster returns the cluster the engine runs queries on (nil in
 // embedded mode).
@@ -172,6 +178,7 @@ type Session struct {
 	eng  *Engine
 	mu   sync.Mutex
 	sess planner.Session
+	job  jobFigures // of the statement running
 }
 
 // NewSession returns a session whose unqualified names resolve in
@@ -217,6 +224,8 @@ func (s *Session) Execute(ctx context.Context, sql string, sink ResultSink) erro
 func (s *Session) executeOne(ctx context.Context, p *planner.Parsed, params *planner.Params, sink ResultSink) (err error) {
 	start := time.Now()
 	log := s.eng.log
+	s.job = jobFigures{}
+	defer func() { s.recordJob(p.Text, start, err) }()
 	defer func() {
 		if r := recover(); r != nil {
 			// No panics across package boundaries: turn them into XX000.
@@ -255,19 +264,19 @@ func (s *Session) executeOne(ctx context.Context, p *planner.Parsed, params *pla
 		if err := sink.Begin(stmt.Plan.Schema()); err != nil {
 			return err
 		}
-		rows, _, err := s.eng.run(ctx, stmt.Plan, func(rec arrow.Record) error { return sink.Batch(rec) })
+		res, err := s.run(ctx, stmt.Plan, func(rec arrow.Record) error { return sink.Batch(rec) })
 		if err != nil {
 			return err
 		}
-		return sink.End(tagOr(stmt.Tag, "SELECT"), rows)
+		return sink.End(tagOr(stmt.Tag, "SELECT"), res.rows)
 	case planner.StmtExplain:
 		var stats map[int]physical.OperatorStats
 		if stmt.Analyze {
-			_, st, err := s.eng.run(ctx, stmt.Plan, func(arrow.Record) error { return nil })
+			res, err := s.run(ctx, stmt.Plan, func(arrow.Record) error { return nil })
 			if err != nil {
 				return err
 			}
-			stats = st
+			stats = res.stats
 		}
 		return s.eng.emitText(sink, "plan", planner.Explain(stmt, stats), tagOr(stmt.Tag, "EXPLAIN"))
 	case planner.StmtCreateTable:
@@ -284,11 +293,11 @@ func (s *Session) executeOne(ctx context.Context, p *planner.Parsed, params *pla
 			return sqlerr.New(sqlerr.FeatureNotSupported, "INSERT into %s: only tables created with CREATE TABLE accept rows",
 				strings.Join(stmt.Table, "."))
 		}
-		rows, _, err := s.eng.run(ctx, stmt.Plan, ds.Memory.Append)
+		res, err := s.run(ctx, stmt.Plan, ds.Memory.Append)
 		if err != nil {
 			return err
 		}
-		return sink.End(tagOr(stmt.Tag, "INSERT"), rows)
+		return sink.End(tagOr(stmt.Tag, "INSERT"), res.rows)
 	case planner.StmtDropTable:
 		if err := s.eng.cat.DropTable(stmt.Table, stmt.IfExists); err != nil {
 			return err
@@ -393,14 +402,28 @@ func (e *Engine) start(ctx context.Context, plan *physical.Plan) (execution, err
 	return &tracked{execution: x, set: &e.running}, nil
 }
 
+// runResult is what running a plan measured.
+type runResult struct {
+	rows       int64
+	stats      map[int]physical.OperatorStats
+	memoryPeak int64
+}
+
 // run executes plan, handing each batch to fn (which must retain what it
-// keeps), and returns the row count and the operators' statistics.
-func (e *Engine) run(ctx context.Context, plan *physical.Plan, fn func(arrow.Record) error) (int64, map[int]physical.OperatorStats, error) {
+// keeps), and returns the row count and the operators' statistics. The
+// figures also go to the session's job record.
+func (s *Session) run(ctx context.Context, plan *physical.Plan, fn func(arrow.Record) error) (runResult, error) {
+	res, err := s.eng.run(ctx, plan, fn)
+	s.job.add(plan, res)
+	return res, err
+}
+
+func (e *Engine) run(ctx context.Context, plan *physical.Plan, fn func(arrow.Record) error) (runResult, error) {
 	x, err := e.start(ctx, plan)
 	if err != nil {
-		return 0, nil, err
+		return runResult{}, err
 	}
-	var rows int64
+	var res runResult
 	for {
 		rec, err := x.Next(ctx)
 		if errors.Is(err, io.EOF) {
@@ -408,7 +431,8 @@ func (e *Engine) run(ctx context.Context, plan *physical.Plan, fn func(arrow.Rec
 		}
 		if err != nil {
 			x.Close()
-			return rows, nil, err
+			res.memoryPeak = x.MemoryPeak()
+			return res, err
 		}
 		n := rec.NumRows()
 		if n > 0 {
@@ -417,15 +441,15 @@ func (e *Engine) run(ctx context.Context, plan *physical.Plan, fn func(arrow.Rec
 		rec.Release()
 		if err != nil {
 			x.Close()
-			return rows, nil, err
+			res.memoryPeak = x.MemoryPeak()
+			return res, err
 		}
-		rows += n
+		res.rows += n
 	}
-	stats := x.Stats()
-	if err := x.Close(); err != nil {
-		return rows, nil, err
-	}
-	return rows, stats, nil
+	res.stats = x.Stats()
+	err = x.Close()
+	res.memoryPeak = x.MemoryPeak()
+	return res, err
 }
 
 // emitText sends text as a one-column result, one row per line.
@@ -482,6 +506,7 @@ func (s *Session) createTableAs(ctx context.Context, stmt *planner.Statement, si
 		}
 		defer x.Close()
 		rows, err := exec.WriteParquet(ctx, x, dir)
+		s.job.rows = rows
 		if err != nil {
 			return err
 		}
@@ -494,12 +519,12 @@ func (s *Session) createTableAs(ctx context.Context, stmt *planner.Statement, si
 	if err != nil {
 		return err
 	}
-	rows, _, err := s.eng.run(ctx, stmt.Plan, ds.Memory.Append)
+	res, err := s.run(ctx, stmt.Plan, ds.Memory.Append)
 	if err != nil {
 		s.eng.cat.DropTable(stmt.Table, true)
 		return err
 	}
-	return sink.End(tagOr(stmt.Tag, "CREATE TABLE AS"), rows)
+	return sink.End(tagOr(stmt.Tag, "CREATE TABLE AS"), res.rows)
 }
 
 // defaultMemoryLimit is half of the machine's memory (MemTotal of

@@ -129,6 +129,20 @@ func keysText(keys []physical.SortKey, in physical.Node) string {
 	return strings.Join(s, ", ")
 }
 
+// Exchanged sums the rows and bytes that moved between the fragments of
+// plan, from the figures of a run.
+func Exchanged(plan *physical.Plan, stats map[int]physical.OperatorStats) (rows, bytes int64) {
+	for _, f := range plan.Fragments {
+		physical.Walk(f.Root, func(n physical.Node) {
+			if _, ok := n.(*physical.ExchangeSource); ok {
+				rows += stats[n.NodeID()].Rows
+				bytes += stats[n.NodeID()].Bytes
+			}
+		})
+	}
+	return rows, bytes
+}
+
 // describeInstances tells how an operator's work spread over its
 // instances: the skew (the largest instance's rows over the median's) and
 // each node's share.
@@ -215,15 +229,7 @@ func explain(stmt *Statement, stats map[int]physical.OperatorStats) string {
 		walk(f.Root, 0)
 	}
 	if stats != nil {
-		var rows, bytes int64
-		for _, f := range frags {
-			physical.Walk(f.Root, func(n physical.Node) {
-				if _, ok := n.(*physical.ExchangeSource); ok {
-					rows += stats[n.NodeID()].Rows
-					bytes += stats[n.NodeID()].Bytes
-				}
-			})
-		}
+		rows, bytes := Exchanged(stmt.Plan, stats)
 		fmt.Fprintf(&b, "Exchanged between fragments: rows=%d bytes=%s\n", rows, formatBytes(bytes))
 	}
 	if len(stmt.Rules) > 0 {
