@@ -9,8 +9,10 @@ BENCH_DIR ?= bench-data/sf$(SF)
 THREADS   ?= 2
 RUNS      ?= 3
 BENCH_FLAGS ?=
+EXECUTORS ?= 2
+EXECUTOR_THREADS ?= 1
 
-.PHONY: all build run test vet bench bench-micro bench-data clean proto
+.PHONY: all build run run-cluster test vet bench bench-micro bench-data clean proto
 
 all: build
 
@@ -21,6 +23,19 @@ build:
 # 127.0.0.1:9047 (see README.md for how to connect).
 run: build
 	$(BIN) serve --data-dir ./quarry-data --source tpch=testdata/tpch/sf0.01 --schema tpch
+
+# The same sample on a local cluster: a coordinator (same front doors as
+# run) and $(EXECUTORS) executor processes; Ctrl-C stops them all.
+run-cluster: build
+	@secret=$${QUARRY_CLUSTER_SECRET:-$$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')}; \
+	export QUARRY_CLUSTER_SECRET=$$secret; \
+	pids=; trap 'kill $$pids 2>/dev/null' EXIT INT TERM; \
+	for i in $$(seq 1 $(EXECUTORS)); do \
+		$(BIN) executor --coordinator 127.0.0.1:45677 --listen 127.0.0.1:$$((45677 + i)) --threads $(EXECUTOR_THREADS) & \
+		pids="$$pids $$!"; \
+	done; \
+	$(BIN) coordinator --data-dir ./quarry-data --source tpch=testdata/tpch/sf0.01 --schema tpch \
+		--cluster-addr 127.0.0.1:45677
 
 vet:
 	$(GO) vet ./...
@@ -41,8 +56,6 @@ bench: bench-data
 # $(EXECUTORS) `quarry executor` processes of $(EXECUTOR_THREADS) thread(s)
 # each -- against embedded Quarry with $(THREADS) threads: agreement check,
 # median times, ratio cluster/embedded, geomean, bytes exchanged per query.
-EXECUTORS ?= 2
-EXECUTOR_THREADS ?= 1
 .PHONY: bench-cluster
 bench-cluster: bench-data
 	cd bench && CGO_ENABLED=1 $(GO) build -mod=mod -o ../bin/quarry-bench .
