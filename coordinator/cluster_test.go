@@ -93,6 +93,8 @@ func TestClusterSysNodes(t *testing.T) {
 // TestSysJobs checks that every statement leaves a job record with its
 // outcome, figures and profile, newest first.
 func TestSysJobs(t *testing.T) {
+	defer func(d time.Duration) { profileMin = d }(profileMin)
+	profileMin = 0 // keep every profile
 	eng := newEngine(t, "tpch", SourceSpec{Name: "tpch", Path: abs(t, sampleTPCH)})
 	sess := eng.NewSession("tpch")
 	ctx := context.Background()

@@ -65,19 +65,23 @@ func (j *jobLog) record(job catalog.Job) {
 func (j *jobLog) write() {
 	defer close(j.done)
 	for job := range j.ch {
+		// Gather what arrives in the next moment into one transaction: a
+		// bbolt transaction costs far more than the records in it.
 		batch := []catalog.Job{job}
+		linger := time.NewTimer(jobLinger)
 	more:
-		for len(batch) < 512 {
+		for len(batch) < jobBatch {
 			select {
 			case next, ok := <-j.ch:
 				if !ok {
 					break more
 				}
 				batch = append(batch, next)
-			default:
+			case <-linger.C:
 				break more
 			}
 		}
+		linger.Stop()
 		if err := j.cat.AppendJobs(batch); err != nil {
 			j.log.Warn("cannot record jobs", "err", err, "jobs", len(batch))
 		}
@@ -87,6 +91,13 @@ func (j *jobLog) write() {
 		j.wmu.Unlock()
 	}
 }
+
+// jobLinger and jobBatch bound how long and how many records the writer
+// gathers into one transaction.
+const (
+	jobLinger = 100 * time.Millisecond
+	jobBatch  = 8192
+)
 
 // flush waits (at most a second) until the records queued before the call
 // are stored, so that sys.jobs shows the statements just run.
@@ -120,7 +131,9 @@ func (j *jobLog) close() {
 // jobFigures are what the runs of one statement measured.
 type jobFigures struct {
 	rows, memoryPeak, exchanged int64
-	profile                     string
+	// plan and stats are those of the last run, for the profile.
+	plan  *physical.Plan
+	stats map[int]physical.OperatorStats
 }
 
 func (f *jobFigures) add(plan *physical.Plan, res runResult) {
@@ -128,9 +141,14 @@ func (f *jobFigures) add(plan *physical.Plan, res runResult) {
 	f.memoryPeak = max(f.memoryPeak, res.memoryPeak)
 	if res.stats != nil {
 		_, f.exchanged = planner.Exchanged(plan, res.stats)
-		f.profile = planner.Explain(&planner.Statement{Plan: plan}, res.stats)
+		f.plan, f.stats = plan, res.stats
 	}
 }
+
+// profileMin is the shortest statement whose profile is kept: rendering
+// one costs a point query a good share of its time, and a statement that
+// quick has little to show.
+var profileMin = 20 * time.Millisecond
 
 // recordJob files the record of the statement text that started at start
 // and ended with err.
@@ -144,8 +162,11 @@ func (s *Session) recordJob(text string, start time.Time, err error) {
 		Rows:       s.job.rows,
 		MemoryPeak: s.job.memoryPeak,
 		Exchanged:  s.job.exchanged,
-		Profile:    s.job.profile,
 	}
+	if s.job.stats != nil && (job.Duration >= profileMin || err != nil) {
+		job.Profile = planner.Explain(&planner.Statement{Plan: s.job.plan}, s.job.stats)
+	}
+	s.job.plan, s.job.stats = nil, nil
 	if err != nil {
 		e := sqlerr.As(err)
 		job.State, job.Code, job.Error = catalog.JobFailed, e.Code, e.Msg
