@@ -413,8 +413,9 @@ type runResult struct {
 // keeps), and returns the row count and the operators' statistics. The
 // figures also go to the session's job record.
 func (s *Session) run(ctx context.Context, plan *physical.Plan, fn func(arrow.Record) error) (runResult, error) {
+	start := time.Now()
 	res, err := s.eng.run(ctx, plan, fn)
-	s.job.add(plan, res)
+	s.job.add(plan, res, time.Since(start))
 	return res, err
 }
 

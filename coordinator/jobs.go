@@ -131,17 +131,18 @@ func (j *jobLog) close() {
 // jobFigures are what the runs of one statement measured.
 type jobFigures struct {
 	rows, memoryPeak, exchanged int64
-	// plan and stats are those of the last run, for the profile.
-	plan  *physical.Plan
-	stats map[int]physical.OperatorStats
+	profile                     string
 }
 
-func (f *jobFigures) add(plan *physical.Plan, res runResult) {
+// add adds the figures of a run of plan that took d.
+func (f *jobFigures) add(plan *physical.Plan, res runResult, d time.Duration) {
 	f.rows += res.rows
 	f.memoryPeak = max(f.memoryPeak, res.memoryPeak)
 	if res.stats != nil {
 		_, f.exchanged = planner.Exchanged(plan, res.stats)
-		f.plan, f.stats = plan, res.stats
+		if d >= profileMin {
+			f.profile = planner.Explain(&planner.Statement{Plan: plan}, res.stats)
+		}
 	}
 }
 
@@ -162,11 +163,8 @@ func (s *Session) recordJob(text string, start time.Time, err error) {
 		Rows:       s.job.rows,
 		MemoryPeak: s.job.memoryPeak,
 		Exchanged:  s.job.exchanged,
+		Profile:    s.job.profile,
 	}
-	if s.job.stats != nil && (job.Duration >= profileMin || err != nil) {
-		job.Profile = planner.Explain(&planner.Statement{Plan: s.job.plan}, s.job.stats)
-	}
-	s.job.plan, s.job.stats = nil, nil
 	if err != nil {
 		e := sqlerr.As(err)
 		job.State, job.Code, job.Error = catalog.JobFailed, e.Code, e.Msg
