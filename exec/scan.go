@@ -104,6 +104,12 @@ type scanOp struct {
 	pf      *file.Reader
 	fr      *pqarrow.FileReader
 
+	// stamp identifies the open file's version (see fileStamp).
+	stamp string
+	// cached holds the batches of the split being read when they come
+	// from (or were just put in) the row-group cache.
+	cached []arrow.Record
+
 	active   bool
 	rr       pqarrow.RecordReader
 	rowsLeft int64 // when no leaf column is read
@@ -150,6 +156,10 @@ func (s *scanOp) closeSplit() {
 		s.rr.Release()
 		s.rr = nil
 	}
+	for _, r := range s.cached {
+		r.Release()
+	}
+	s.cached = nil
 	s.active = false
 }
 
@@ -157,7 +167,7 @@ func (s *scanOp) closeFile() {
 	if s.osFile != nil {
 		s.osFile.Close()
 	}
-	s.osFile, s.pf, s.fr, s.fileIdx = nil, nil, nil, -1
+	s.osFile, s.pf, s.fr, s.fileIdx, s.stamp = nil, nil, nil, -1, ""
 }
 
 func (s *scanOp) path() string {
@@ -206,6 +216,9 @@ func (s *scanOp) openFile(fi int) error {
 	}
 	if statErr == nil && !cached {
 		footers.put(path, st, pf.MetaData())
+	}
+	if statErr == nil {
+		s.stamp = fileStamp(path, st)
 	}
 	props := pqarrow.ArrowReadProperties{BatchSize: batchRows, PreAllocBinaryData: true}
 	for _, c := range s.n.Columns {
@@ -275,6 +288,9 @@ func (s *scanOp) openSplit(ctx context.Context, sp Split) error {
 			return sqlerr.New(sqlerr.DataCorrupted, "Parquet file %q has no column %d (it has %d)", s.path(), l, ncols)
 		}
 	}
+	if key := s.rowGroupKey(sp.RowGroup); key != "" {
+		return s.openCached(ctx, key, sp.RowGroup)
+	}
 	rr, err := s.fr.GetRecordReader(ctx, s.leaves, []int{sp.RowGroup})
 	if err != nil {
 		return s.corrupt(err)
@@ -334,6 +350,19 @@ func (s *scanOp) next(ctx context.Context, allowSel bool) (out arrow.Record, out
 		}
 		var raw arrow.Record
 		var n int64
+		if s.cached != nil {
+			if len(s.cached) == 0 {
+				s.closeSplit()
+				continue
+			}
+			rec := s.cached[0]
+			s.cached = s.cached[1:]
+			out, sel, ok, err := s.finish(rec, allowSel)
+			if err != nil || ok {
+				return out, sel, err
+			}
+			continue
+		}
 		if len(s.leaves) == 0 {
 			if s.rowsLeft == 0 {
 				s.closeSplit()
@@ -360,37 +389,86 @@ func (s *scanOp) next(ctx context.Context, allowSel bool) (out arrow.Record, out
 		if err != nil {
 			return nil, nil, err
 		}
-		if s.n.Filter != nil {
-			f, sel, err := filterRecordSel(s.cctx, s.mem, s.n.Filter, rec, &s.sel, allowSel)
-			rec.Release()
-			if err != nil {
-				return nil, nil, err
-			}
-			if f == nil {
-				continue
-			}
-			if sel != nil {
-				return f, sel, nil
-			}
-			rec = f
+		out, sel, ok, err := s.finish(rec, allowSel)
+		if err != nil || ok {
+			return out, sel, err
 		}
-		if s.n.Limit >= 0 {
-			k := rec.NumRows()
-			end := s.q.produced.Add(k)
-			start := end - k
-			if start >= s.n.Limit {
-				rec.Release()
-				s.done = true
-				return nil, nil, io.EOF
-			}
-			if end > s.n.Limit {
-				cut := rec.NewSlice(0, s.n.Limit-start)
-				rec.Release()
-				rec = cut
-			}
-		}
-		return rec, nil, nil
 	}
+}
+
+// finish filters an assembled batch and applies the scan's limit, taking
+// over rec. ok is false when nothing of it is left to return.
+func (s *scanOp) finish(rec arrow.Record, allowSel bool) (out arrow.Record, outSel []int32, ok bool, err error) {
+	if s.n.Filter != nil {
+		f, sel, err := filterRecordSel(s.cctx, s.mem, s.n.Filter, rec, &s.sel, allowSel)
+		rec.Release()
+		if err != nil {
+			return nil, nil, false, err
+		}
+		if f == nil {
+			return nil, nil, false, nil
+		}
+		if sel != nil {
+			return f, sel, true, nil
+		}
+		rec = f
+	}
+	if s.n.Limit >= 0 {
+		k := rec.NumRows()
+		end := s.q.produced.Add(k)
+		start := end - k
+		if start >= s.n.Limit {
+			rec.Release()
+			s.done = true
+			return nil, nil, false, io.EOF
+		}
+		if end > s.n.Limit {
+			cut := rec.NewSlice(0, s.n.Limit-start)
+			rec.Release()
+			rec = cut
+		}
+	}
+	return rec, nil, true, nil
+}
+
+// openCached starts reading row group rg from the row-group cache,
+// decoding it whole into the cache first when it is not there.
+func (s *scanOp) openCached(ctx context.Context, key string, rg int) error {
+	if recs := rowGroups.get(key); recs != nil {
+		s.cached, s.active = recs, true
+		return nil
+	}
+	rr, err := s.fr.GetRecordReader(ctx, s.leaves, []int{rg})
+	if err != nil {
+		return s.corrupt(err)
+	}
+	defer rr.Release()
+	var decoded []arrow.Record
+	defer func() {
+		for _, r := range decoded {
+			r.Release()
+		}
+	}()
+	for rr.Next() {
+		raw := rr.RecordBatch()
+		if raw.NumRows() == 0 {
+			continue
+		}
+		rec, err := s.assemble(raw, raw.NumRows())
+		if err != nil {
+			return err
+		}
+		decoded = append(decoded, rec)
+	}
+	if err := rr.Err(); err != nil {
+		return s.corrupt(err)
+	}
+	recs, err := rowGroups.put(key, decoded)
+	if err != nil {
+		return err
+	}
+	s.cached, s.active = recs, true
+	return nil
 }
 
 // assemble builds the scan's output batch from the decoded leaf columns

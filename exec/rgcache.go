@@ -1,0 +1,183 @@
+package exec
+
+import (
+	"container/list"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/quarrydb/quarry/exec/kernels"
+)
+
+// Decoded row groups of small Parquet column chunks are kept between
+// queries: a point query on a small table (the dimension lookups BI tools
+// and dashboards send all the time) otherwise spends most of its time
+// decompressing and decoding the same few kilobytes again. Large row
+// groups are not cached; reading them is the work itself.
+const (
+	// rowGroupCacheBytes bounds the decoded data kept.
+	rowGroupCacheBytes = 64 << 20
+	// rowGroupCacheEntry is the largest row group (uncompressed size of
+	// the columns read) that is cached.
+	rowGroupCacheEntry = 1 << 20
+)
+
+// rowGroups is the process's cache of decoded row groups.
+var rowGroups = newRowGroupCache(rowGroupCacheBytes)
+
+// rowGroupCache is an LRU of assembled scan batches by file version, row
+// group and column set. Its records are allocated outside any query and
+// shared read-only by the queries that read them.
+type rowGroupCache struct {
+	mu      sync.Mutex
+	max     int64
+	size    int64
+	entries map[string]*list.Element
+	lru     list.List // front: most recently used
+	hits    atomic.Int64
+}
+
+type rowGroupEntry struct {
+	key  string
+	recs []arrow.Record
+	size int64
+}
+
+func newRowGroupCache(max int64) *rowGroupCache {
+	return &rowGroupCache{max: max, entries: map[string]*list.Element{}}
+}
+
+// get returns the batches of key, retained for the caller, or nil.
+func (c *rowGroupCache) get(key string) []arrow.Record {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	el, ok := c.entries[key]
+	if !ok {
+		return nil
+	}
+	c.lru.MoveToFront(el)
+	c.hits.Add(1)
+	e := el.Value.(*rowGroupEntry)
+	out := make([]arrow.Record, len(e.recs))
+	for i, r := range e.recs {
+		r.Retain()
+		out[i] = r
+	}
+	return out
+}
+
+// put stores copies of recs (the caller keeps its own) and returns the
+// copies, retained for the caller.
+func (c *rowGroupCache) put(key string, recs []arrow.Record) ([]arrow.Record, error) {
+	copies := make([]arrow.Record, 0, len(recs))
+	var size int64
+	for _, r := range recs {
+		cp, err := copyRecord(r, memory.DefaultAllocator)
+		if err != nil {
+			for _, c := range copies {
+				c.Release()
+			}
+			return nil, err
+		}
+		// Queries share these; Arrow's lazy null counts must not be
+		// written concurrently.
+		settleNullCounts(cp)
+		size += recordBytes(cp, cp.NumRows())
+		copies = append(copies, cp)
+	}
+	out := make([]arrow.Record, len(copies))
+	for i, r := range copies {
+		r.Retain()
+		out[i] = r
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if el, ok := c.entries[key]; ok {
+		// Another query cached it meanwhile.
+		c.remove(el)
+	}
+	c.entries[key] = c.lru.PushFront(&rowGroupEntry{key: key, recs: copies, size: size})
+	c.size += size
+	for c.size > c.max && c.lru.Len() > 1 {
+		c.remove(c.lru.Back())
+	}
+	return out, nil
+}
+
+func (c *rowGroupCache) remove(el *list.Element) {
+	e := el.Value.(*rowGroupEntry)
+	c.lru.Remove(el)
+	delete(c.entries, e.key)
+	c.size -= e.size
+	for _, r := range e.recs {
+		r.Release()
+	}
+}
+
+// copyRecord copies r's columns into buffers of mem.
+func copyRecord(r arrow.Record, mem memory.Allocator) (arrow.Record, error) {
+	cols := make([]arrow.Array, r.NumCols())
+	for i, c := range r.Columns() {
+		cp, err := array.Concatenate([]arrow.Array{c}, mem)
+		if err != nil {
+			for _, c := range cols[:i] {
+				c.Release()
+			}
+			return nil, err
+		}
+		// Keep what is known of the decimals' magnitude (their fast paths
+		// depend on it).
+		if d, ok := c.(*array.Decimal128); ok {
+			if m, ok := kernels.DecBound(d); ok && len(cp.Data().Buffers()) > 1 {
+				kernels.SetDecBound(cp.Data().Buffers()[1], m)
+			}
+		}
+		cols[i] = cp
+	}
+	out := array.NewRecord(r.Schema(), cols, r.NumRows())
+	for _, c := range cols {
+		c.Release()
+	}
+	return out, nil
+}
+
+// fileStamp identifies a version of a file: a cached row group of another
+// version is never used.
+func fileStamp(path string, st os.FileInfo) string {
+	return fmt.Sprintf("%s\x00%d\x00%d", path, st.Size(), st.ModTime().UnixNano())
+}
+
+// rowGroupKey is the cache key of row group rg of the scan's file version
+// stamp, or "" when the row group is not to be cached.
+func (s *scanOp) rowGroupKey(rg int) string {
+	if s.stamp == "" || len(s.leaves) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString(s.stamp)
+	fmt.Fprintf(&b, "\x00%d", rg)
+	for _, c := range s.n.Columns {
+		if c.FileColumn < 0 {
+			return "" // partition values are the file's, not the row group's
+		}
+		fmt.Fprintf(&b, "\x00%d:%s", c.FileColumn, c.T)
+	}
+	md := s.pf.MetaData().RowGroup(rg)
+	var size int64
+	for _, l := range s.leaves {
+		cc, err := md.ColumnChunk(l)
+		if err != nil {
+			return ""
+		}
+		size += cc.TotalUncompressedSize()
+	}
+	if size > rowGroupCacheEntry {
+		return ""
+	}
+	return b.String()
+}
