@@ -11,6 +11,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet/metadata"
 	"github.com/quarrydb/quarry/exec/kernels"
 )
 
@@ -152,14 +153,23 @@ func fileStamp(path string, st os.FileInfo) string {
 	return fmt.Sprintf("%s\x00%d\x00%d", path, st.Size(), st.ModTime().UnixNano())
 }
 
-// rowGroupKey is the cache key of row group rg of the scan's file version
-// stamp, or "" when the row group is not to be cached.
+// rowGroupKey is the cache key of row group rg of the scan's open file,
+// or "" when the row group is not to be cached.
 func (s *scanOp) rowGroupKey(rg int) string {
-	if s.stamp == "" || len(s.leaves) == 0 {
+	if s.stamp == "" {
+		return ""
+	}
+	return s.cacheKey(s.stamp, s.pf.MetaData(), rg)
+}
+
+// cacheKey is the cache key of row group rg of the file version stamp
+// with metadata md, or "" when it is not to be cached.
+func (s *scanOp) cacheKey(stamp string, md *metadata.FileMetaData, rg int) string {
+	if len(s.leaves) == 0 || rg < 0 || rg >= md.NumRowGroups() {
 		return ""
 	}
 	var b strings.Builder
-	b.WriteString(s.stamp)
+	b.WriteString(stamp)
 	fmt.Fprintf(&b, "\x00%d", rg)
 	for _, c := range s.n.Columns {
 		if c.FileColumn < 0 {
@@ -167,10 +177,13 @@ func (s *scanOp) rowGroupKey(rg int) string {
 		}
 		fmt.Fprintf(&b, "\x00%d:%s", c.FileColumn, c.T)
 	}
-	md := s.pf.MetaData().RowGroup(rg)
+	rgmd := md.RowGroup(rg)
 	var size int64
 	for _, l := range s.leaves {
-		cc, err := md.ColumnChunk(l)
+		if l >= rgmd.NumColumns() {
+			return ""
+		}
+		cc, err := rgmd.ColumnChunk(l)
 		if err != nil {
 			return ""
 		}
@@ -180,4 +193,26 @@ func (s *scanOp) rowGroupKey(rg int) string {
 		return ""
 	}
 	return b.String()
+}
+
+// cachedSplit returns the cached batches of split sp without opening its
+// file (a stat tells its version, the footer cache its layout), or nil.
+func (s *scanOp) cachedSplit(sp Split) []arrow.Record {
+	if len(s.leaves) == 0 || sp.File < 0 || sp.File >= len(s.n.Files) {
+		return nil
+	}
+	path := s.n.Files[sp.File].Path
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil
+	}
+	md := footers.get(path, st)
+	if md == nil {
+		return nil
+	}
+	key := s.cacheKey(fileStamp(path, st), md, sp.RowGroup)
+	if key == "" {
+		return nil
+	}
+	return rowGroups.get(key)
 }

@@ -270,6 +270,10 @@ func (s *scanOp) readIntDecimalsRaw() {
 
 func (s *scanOp) openSplit(ctx context.Context, sp Split) error {
 	if sp.File != s.fileIdx {
+		if recs := s.cachedSplit(sp); recs != nil {
+			s.cached, s.active = recs, true
+			return nil
+		}
 		if err := s.openFile(sp.File); err != nil {
 			return err
 		}

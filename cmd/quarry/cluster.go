@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"strconv"
@@ -78,6 +80,7 @@ func executorCmd(args []string) error {
 	compression := exchange.Auto
 	fs.Var(&compression, "exchange-compression", "compression of exchange streams: auto (none to this machine, lz4 to others), none, lz4 or zstd")
 	verbose := fs.Bool("v", false, "verbose logging")
+	pprofAddr := fs.String("pprof-addr", "", "serve Go's profiler (net/http/pprof) on this address")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -87,6 +90,7 @@ func executorCmd(args []string) error {
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	slog.SetDefault(log)
+	servePprof(*pprofAddr, log)
 	x, err := executor.New(executor.Config{
 		Coordinator: *coord, Listen: *listen, Advertise: *advertise, Secret: clusterSecret(*secret),
 		Threads: *threads, MemoryLimit: int64(memLimit), LocalPaths: local, Compression: compression, Logger: log,
@@ -129,4 +133,24 @@ func (b *byteSize) Set(v string) error {
 	}
 	*b = byteSize(f * float64(mult))
 	return nil
+}
+
+// servePprof serves net/http/pprof on addr (nothing when empty), for
+// profiling a running server.
+func servePprof(addr string, log *slog.Logger) {
+	if addr == "" {
+		return
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	go func() {
+		log.Info("profiler listening", "addr", addr)
+		if err := http.ListenAndServe(addr, mux); err != nil {
+			log.Error("profiler stopped", "err", err)
+		}
+	}()
 }

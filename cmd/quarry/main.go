@@ -103,6 +103,7 @@ type engineFlags struct {
 	memoryLimit byteSize
 	parallelism int
 	verbose     bool
+	pprofAddr   string
 }
 
 func (e *engineFlags) register(fs *flag.FlagSet) {
@@ -112,6 +113,7 @@ func (e *engineFlags) register(fs *flag.FlagSet) {
 	fs.Var(&e.memoryLimit, "memory-limit", "per-query memory limit, e.g. 4GiB (0: half the machine's memory)")
 	fs.IntVar(&e.parallelism, "parallelism", 0, "scan instances per fragment (0: number of cores)")
 	fs.BoolVar(&e.verbose, "v", false, "verbose logging")
+	fs.StringVar(&e.pprofAddr, "pprof-addr", "", "serve Go's profiler (net/http/pprof) on this address, e.g. 127.0.0.1:6060")
 }
 
 func (e *engineFlags) logger(logLevel slog.Level) *slog.Logger {
@@ -120,6 +122,7 @@ func (e *engineFlags) logger(logLevel slog.Level) *slog.Logger {
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel}))
 	slog.SetDefault(log)
+	servePprof(e.pprofAddr, log)
 	return log
 }
 
