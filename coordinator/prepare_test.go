@@ -2,6 +2,7 @@ package coordinator
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -130,5 +131,27 @@ func TestPrepareSetAppliesOnlyWhenRun(t *testing.T) {
 	}
 	if sess.DefaultSchema() != "tpch" {
 		t.Fatalf("run did not apply USE: %q", sess.DefaultSchema())
+	}
+}
+
+// TestPrepareQuestionMarks checks JDBC/ODBC-style ? placeholders: numbered
+// in order, and left alone inside strings (E” ones included).
+func TestPrepareQuestionMarks(t *testing.T) {
+	eng := newEngine(t, "")
+	sess := eng.NewSession("")
+	ctx := context.Background()
+	ps, err := sess.Prepare(ctx, `SELECT E'\'?' AS s, ? + 1 AS a, ? AS b`, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ps.ParamTypes) != 2 {
+		t.Fatalf("%d parameters, want 2", len(ps.ParamTypes))
+	}
+	c := &RowCollector{}
+	if err := sess.ExecutePrepared(ctx, ps, []any{int64(41), "x"}, c); err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(c.Rows()); got != "[['? 42 x]]" {
+		t.Errorf("rows %s", got)
 	}
 }

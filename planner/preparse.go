@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -178,8 +179,18 @@ func rewrite(sql string) rewriteResult {
 	ts := newStmtTokens(sql, toks, sig)
 	at := ts.at
 	replace := map[int]string{}
+	// JDBC/ODBC/Flight SQL ? placeholders are numbered in order, unless
+	// the statement numbers its own with $n.
+	questionMarks, dollars := 0, false
+	for _, i := range sig {
+		dollars = dollars || toks[i].kind == tokWord && isPlaceholder(toks[i].text)
+	}
 	for k := 0; k < len(sig); k++ {
 		t := at(k)
+		if t.kind == tokPunct && t.text == "?" && !dollars {
+			questionMarks++
+			replace[sig[k]] = "__param(" + strconv.Itoa(questionMarks) + ")"
+		}
 		// CAST ( … AS type ) at depth 1.
 		if t.is("cast") && at(k+1).text == "(" {
 			depth, asTok, end := 0, -1, -1

@@ -36,6 +36,15 @@ func TestRewrite(t *testing.T) {
 		{`select 'cast(a as int)' from t`, `select 'cast(a as int)' from t`, nil},
 		{"select cast(a as varchar)", "select __cast(a , 'varchar')", nil},
 		{"create table t (a varchar, b varchar(3), c character varying)", "create table t (a text, b varchar(3), c text)", nil},
+		// ? placeholders are numbered; not inside strings, quoted names or
+		// comments, and not when the statement numbers its own.
+		{"select a from t where b = ? and c > ?", "select a from t where b = __param(1) and c > __param(2)", nil},
+		{`select '?', "?" from t where b = ? -- ?`, `select '?', "?" from t where b = __param(1) -- ?`, nil},
+		{"select ?::int", "select __param(1)::int", nil},
+		{"select $2, $1", "select __param(2), __param(1)", nil},
+		{"SELECT 'it''s ?' -- why?\n, ?", "SELECT 'it''s ?' -- why?\n, __param(1)", nil},
+		{"SELECT /* ? */ ?", "SELECT /* ? */ __param(1)", nil},
+		{"SELECT $1, ?", "SELECT __param(1), ?", nil},
 	}
 	for _, tt := range tests {
 		got := rewrite(tt.sql)

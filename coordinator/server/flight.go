@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -227,7 +226,7 @@ func (s *flightSession) keep(sess *coordinator.Session, started string) {
 
 func (s *flightSession) Prepare(ctx context.Context, sql string) (flight.Statement, error) {
 	sess, _ := s.session()
-	ps, err := sess.Prepare(ctx, questionMarks(sql), nil)
+	ps, err := sess.Prepare(ctx, sql, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -257,70 +256,6 @@ func (st *flightStatement) Run(ctx context.Context, params []any, sink flight.Si
 	err := sess.ExecutePrepared(ctx, st.ps, params, sink)
 	st.s.keep(sess, started)
 	return err
-}
-
-// questionMarks numbers JDBC/ODBC-style ? placeholders as $1, $2, … (the
-// planner reads PostgreSQL's $n), skipping quoted strings, quoted
-// identifiers and comments. A text that already uses $n is left alone.
-// TODO(planner): the pre-parse layer should accept ? itself.
-func questionMarks(sql string) string {
-	if !strings.Contains(sql, "?") {
-		return sql
-	}
-	var b strings.Builder
-	n := 0
-	for i := 0; i < len(sql); {
-		c := sql[i]
-		switch {
-		case c == '\'' || c == '"':
-			// A string or quoted identifier; doubled quotes escape, and a
-			// backslash escapes in E'...' strings.
-			escapes := c == '\'' && i > 0 && (sql[i-1] == 'E' || sql[i-1] == 'e')
-			j := i + 1
-			for j < len(sql) {
-				if escapes && sql[j] == '\\' {
-					j += 2
-					continue
-				}
-				if sql[j] == c {
-					if j+1 < len(sql) && sql[j+1] == c {
-						j += 2
-						continue
-					}
-					break
-				}
-				j++
-			}
-			j = min(j+1, len(sql))
-			b.WriteString(sql[i:j])
-			i = j
-		case c == '-' && i+1 < len(sql) && sql[i+1] == '-':
-			j := strings.IndexByte(sql[i:], '\n')
-			if j < 0 {
-				j = len(sql) - i
-			}
-			b.WriteString(sql[i : i+j])
-			i += j
-		case c == '/' && i+1 < len(sql) && sql[i+1] == '*':
-			j := strings.Index(sql[i+2:], "*/")
-			end := len(sql)
-			if j >= 0 {
-				end = i + 2 + j + 2
-			}
-			b.WriteString(sql[i:end])
-			i = end
-		case c == '$' && i+1 < len(sql) && sql[i+1] >= '0' && sql[i+1] <= '9':
-			return sql // already numbered
-		case c == '?':
-			n++
-			b.WriteString("$" + strconv.Itoa(n))
-			i++
-		default:
-			b.WriteByte(c)
-			i++
-		}
-	}
-	return b.String()
 }
 
 // credentialCache remembers recently verified user/password pairs, by a

@@ -127,22 +127,6 @@ func TestFlightDoor(t *testing.T) {
 	}
 }
 
-func TestQuestionMarks(t *testing.T) {
-	for in, want := range map[string]string{
-		"SELECT * FROM t WHERE a = ? AND b = ?": "SELECT * FROM t WHERE a = $1 AND b = $2",
-		"SELECT '?', \"a?\" FROM t WHERE x = ?": "SELECT '?', \"a?\" FROM t WHERE x = $1",
-		"SELECT 'it''s ?' -- why?\n, ?":         "SELECT 'it''s ?' -- why?\n, $1",
-		"SELECT /* ? */ ?":                      "SELECT /* ? */ $1",
-		"SELECT E'\\'?', ?":                     "SELECT E'\\'?', $1",
-		"SELECT $1, ?":                          "SELECT $1, ?",
-		"SELECT 1":                              "SELECT 1",
-	} {
-		if got := questionMarks(in); got != want {
-			t.Errorf("questionMarks(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestCredentialCache(t *testing.T) {
 	c := newCredentialCache(time.Hour, 2)
 	if c.ok("alice", "pw") {
