@@ -311,6 +311,10 @@ func cmpDecimal(op cmpOp, a, b datum, out []byte) {
 
 // inKernel: in(x, v1, ...). A list of constants is looked up in a hash set
 // built once; otherwise it is x = v1 OR x = v2 OR ... (same NULL rules).
+// smallInList is the longest IN list of strings searched by comparison
+// rather than through a hash set.
+const smallInList = 8
+
 func inKernel(ev *evaluator, c *physical.Call, args []datum) (datum, error) {
 	if len(args) < 2 {
 		return datum{}, sqlerr.New(sqlerr.InternalError, "in takes at least 2 arguments")
@@ -365,11 +369,28 @@ func inKernel(ev *evaluator, c *physical.Call, args []datum) (datum, error) {
 		}
 		setLookup(rawValues[decimal128.Num](x.arr), vals, convDec, out)
 	case kString:
+		arr := x.arr.(*array.String)
+		if len(vals) <= smallInList {
+			// A few comparisons (length first) beat hashing every value.
+			list := make([]string, len(vals))
+			for i, v := range vals {
+				list[i] = v.(string)
+			}
+			for i := 0; i < n; i++ {
+				v := arr.Value(i)
+				for _, w := range list {
+					if len(v) == len(w) && v == w {
+						out[i>>3] |= 1 << (i & 7)
+						break
+					}
+				}
+			}
+			break
+		}
 		set := make(map[string]struct{}, len(vals))
 		for _, v := range vals {
 			set[v.(string)] = struct{}{}
 		}
-		arr := x.arr.(*array.String)
 		for i := 0; i < n; i++ {
 			if _, ok := set[arr.Value(i)]; ok {
 				out[i>>3] |= 1 << (i & 7)
