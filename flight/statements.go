@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow/util"
+
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/flight"
@@ -244,7 +246,7 @@ func (k *chunkSink) Batch(rec arrow.Record) error {
 	if n == 0 {
 		return nil
 	}
-	pieces := recordBytes(rec)/maxMessageBytes + 1
+	pieces := util.TotalRecordSize(rec)/maxMessageBytes + 1
 	step := (n + pieces - 1) / pieces
 	for off := int64(0); off < n; off += step {
 		end := min(off+step, n)
@@ -492,27 +494,4 @@ func ticketHandle(t *flight.Ticket) (string, bool) {
 		return "", false
 	}
 	return string(tq.GetStatementHandle()), true
-}
-
-// recordBytes estimates the bytes rec's buffers hold (whole buffers, even
-// for a slice), to cut batches under the message size.
-func recordBytes(rec arrow.Record) int64 {
-	var n int64
-	for _, col := range rec.Columns() {
-		n += dataBytes(col.Data())
-	}
-	return n
-}
-
-func dataBytes(d arrow.ArrayData) int64 {
-	var n int64
-	for _, b := range d.Buffers() {
-		if b != nil {
-			n += int64(b.Len())
-		}
-	}
-	for _, c := range d.Children() {
-		n += dataBytes(c)
-	}
-	return n
 }

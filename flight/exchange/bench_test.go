@@ -5,6 +5,8 @@ import (
 	"io"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow/util"
+
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -24,7 +26,7 @@ func BenchmarkStream(b *testing.B) {
 			o := &outboxes{streams: map[Ticket]Stream{{"q", 0, 0}: g}}
 			addr, _ := startServer(b, o, ServerOptions{Compression: comp})
 			c := newTestClient(b)
-			b.SetBytes(recordBytes(batch))
+			b.SetBytes(util.TotalRecordSize(batch))
 			ratio := wireRatio(b, batch, comp)
 			b.ResetTimer()
 			s, err := c.Open(b.Context(), addr, Ticket{"q", 0, 0}, nil)
@@ -62,5 +64,5 @@ func wireRatio(b *testing.B, batch arrow.Record, comp Compression) float64 {
 		b.Fatal(err)
 	}
 	w.Close()
-	return float64(buf.Len()) / float64(recordBytes(batch))
+	return float64(buf.Len()) / float64(util.TotalRecordSize(batch))
 }

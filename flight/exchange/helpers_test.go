@@ -57,27 +57,6 @@ func makeBatch(mem memory.Allocator, seq, rows int) arrow.Record {
 	return b.NewRecordBatch()
 }
 
-func recordBytes(r arrow.Record) int64 {
-	var n int64
-	for _, c := range r.Columns() {
-		n += dataBytes(c.Data())
-	}
-	return n
-}
-
-func dataBytes(d arrow.ArrayData) int64 {
-	var n int64
-	for _, b := range d.Buffers() {
-		if b != nil {
-			n += int64(b.Len())
-		}
-	}
-	for _, c := range d.Children() {
-		n += dataBytes(c)
-	}
-	return n
-}
-
 // genStream produces n batches (n < 0: until canceled) of rows rows,
 // made on demand. If gate is set, each batch waits for a receive from it.
 type genStream struct {
