@@ -5,11 +5,10 @@ import (
 	"io"
 	"testing"
 
-	"github.com/apache/arrow-go/v18/arrow/util"
-
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/arrow/util"
 )
 
 // BenchmarkStream measures one stream of 64K-row batches (3 int64 and 2

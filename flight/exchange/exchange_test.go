@@ -12,11 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/apache/arrow-go/v18/arrow/util"
-
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/flight"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/arrow/util"
 	"github.com/quarrydb/quarry/catalog/sqlerr"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
