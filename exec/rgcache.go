@@ -4,6 +4,7 @@ import (
 	"container/list"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -150,7 +151,7 @@ func copyRecord(r arrow.Record, mem memory.Allocator) (arrow.Record, error) {
 // fileStamp identifies a version of a file: a cached row group of another
 // version is never used.
 func fileStamp(path string, st os.FileInfo) string {
-	return fmt.Sprintf("%s\x00%d\x00%d", path, st.Size(), st.ModTime().UnixNano())
+	return path + "\x00" + strconv.FormatInt(st.Size(), 10) + "\x00" + strconv.FormatInt(st.ModTime().UnixNano(), 10)
 }
 
 // rowGroupKey is the cache key of row group rg of the scan's open file,
@@ -168,14 +169,21 @@ func (s *scanOp) cacheKey(stamp string, md *metadata.FileMetaData, rg int) strin
 	if len(s.leaves) == 0 || rg < 0 || rg >= md.NumRowGroups() {
 		return ""
 	}
-	var b strings.Builder
-	b.WriteString(stamp)
-	fmt.Fprintf(&b, "\x00%d", rg)
-	for _, c := range s.n.Columns {
-		if c.FileColumn < 0 {
-			return "" // partition values are the file's, not the row group's
+	if s.columnsKey == "" {
+		var b strings.Builder
+		for _, c := range s.n.Columns {
+			if c.FileColumn < 0 {
+				s.columnsKey = "-" // partition values are the file's, not the row group's
+				break
+			}
+			fmt.Fprintf(&b, "\x00%d:%s", c.FileColumn, c.T)
 		}
-		fmt.Fprintf(&b, "\x00%d:%s", c.FileColumn, c.T)
+		if s.columnsKey == "" {
+			s.columnsKey = b.String()
+		}
+	}
+	if s.columnsKey == "-" {
+		return ""
 	}
 	rgmd := md.RowGroup(rg)
 	var size int64
@@ -192,7 +200,7 @@ func (s *scanOp) cacheKey(stamp string, md *metadata.FileMetaData, rg int) strin
 	if size > rowGroupCacheEntry {
 		return ""
 	}
-	return b.String()
+	return stamp + "\x00" + strconv.Itoa(rg) + s.columnsKey
 }
 
 // cachedSplit returns the cached batches of split sp without opening its

@@ -106,6 +106,9 @@ type scanOp struct {
 
 	// stamp identifies the open file's version (see fileStamp).
 	stamp string
+	// columnsKey is the part of row-group cache keys that names the
+	// columns read ("-": the scan is not cached); computed on first use.
+	columnsKey string
 	// cached holds the batches of the split being read when they come
 	// from (or were just put in) the row-group cache.
 	cached []arrow.Record
