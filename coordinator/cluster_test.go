@@ -116,3 +116,26 @@ func TestSysJobs(t *testing.T) {
 		t.Errorf("sys.jobs:\n%s\nwant:\n%s", got, want)
 	}
 }
+
+// TestClusterMemoryTables runs queries over an in-memory table larger
+// than a gRPC message on the cluster: read by the coordinator alone, and
+// joined with a Parquet table on the executors.
+func TestClusterMemoryTables(t *testing.T) {
+	cl := startCluster(t, 2, 1)
+	eng := newClusterEngine(t, cl, "tpch", SourceSpec{Name: "tpch", Path: abs(t, sampleTPCH)})
+	sess := eng.NewSession("tpch")
+	ctx := context.Background()
+	for _, tc := range []struct{ sql, want string }{
+		{"CREATE TABLE mem.li AS SELECT * FROM lineitem", ""},
+		{"SELECT count(*) AS n, sum(l_quantity) AS q FROM mem.li", "n|q\n60175|1536127.00\n"},
+		{"SELECT count(*) AS n FROM mem.li m JOIN orders o ON m.l_orderkey = o.o_orderkey WHERE o.o_orderstatus = 'F'", "n\n29246\n"},
+	} {
+		got, err := query(ctx, sess, tc.sql)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.sql, err)
+		}
+		if tc.want != "" && got != tc.want {
+			t.Errorf("%s:\n%s\nwant:\n%s", tc.sql, got, tc.want)
+		}
+	}
+}

@@ -41,6 +41,9 @@ type Config struct {
 	Logger *slog.Logger
 }
 
+// maxPlanBytes bounds a task request (its plan included).
+const maxPlanBytes = 1 << 30
+
 // Executor runs fragments for one coordinator.
 type Executor struct {
 	cfg    Config
@@ -88,7 +91,8 @@ func New(cfg Config) (*Executor, error) {
 		conn:   conn,
 		tasks:  newTaskRegistry(),
 	}
-	x.srv = grpc.NewServer(clusterpb.ServerOptions(cfg.Secret)...)
+	// Plans carry the rows of the in-memory tables their fragments read.
+	x.srv = grpc.NewServer(append(clusterpb.ServerOptions(cfg.Secret), grpc.MaxRecvMsgSize(maxPlanBytes))...)
 	clusterpb.RegisterExecutorServer(x.srv, &taskServer{x: x})
 	flight.RegisterFlightServiceServer(x.srv, exchange.NewServer(x.tasks, exchange.ServerOptions{Compression: cfg.Compression, Alloc: cfg.Alloc}))
 	return x, nil

@@ -36,7 +36,7 @@ const settleWait = time.Second
 // reaches the caller, the loss of an executor makes the query run again on
 // the survivors.
 func (c *Cluster) Run(ctx context.Context, plan *physical.Plan, opts exec.Options) (*Run, error) {
-	encoded, err := planpb.Marshal(plan)
+	encoded, err := marshalForExecutors(plan)
 	if err != nil {
 		return nil, sqlerr.Wrap(sqlerr.InternalError, err, "encoding the plan")
 	}
@@ -45,6 +45,29 @@ func (c *Cluster) Run(ctx context.Context, plan *physical.Plan, opts exec.Option
 		return nil, err
 	}
 	return r, nil
+}
+
+// marshalForExecutors encodes plan for the executors, without the rows of
+// in-memory tables read by the root fragment: only the coordinator runs
+// it, and those rows can be many.
+func marshalForExecutors(plan *physical.Plan) ([]byte, error) {
+	type held struct {
+		v       *physical.Values
+		batches []arrow.Record
+	}
+	var kept []held
+	physical.Walk(plan.Root().Root, func(n physical.Node) {
+		if v, ok := n.(*physical.Values); ok && len(v.Batches) > 0 {
+			kept = append(kept, held{v, v.Batches})
+			v.Batches = nil
+		}
+	})
+	defer func() {
+		for _, h := range kept {
+			h.v.Batches = h.batches
+		}
+	}()
+	return planpb.Marshal(plan)
 }
 
 // Run is a query running on the cluster. Next, Close, Stats and Schema
