@@ -286,6 +286,12 @@ func rewrite(sql string) rewriteResult {
 		if t.is("group") && at(k+1).is("by") {
 			rewriteGroupingSets(ts, k+2, replace)
 		}
+		// VALUES (…), (…) as a query (alone, or as a derived table) →
+		// SELECT … AS column1, … UNION ALL SELECT …; TiDB knows VALUES only
+		// in INSERT, which never has it right after "(" or first.
+		if t.is("values") && (k == 0 || at(k-1).text == "(") && at(k+1).text == "(" {
+			rewriteValues(ts, k, replace)
+		}
 		// $n placeholders (PostgreSQL) → __param(n); TiDB reads $1 as a name.
 		if t.kind == tokWord && isPlaceholder(t.text) {
 			replace[sig[k]] = "__param(" + t.text[1:] + ")"
@@ -304,11 +310,15 @@ func rewrite(sql string) rewriteResult {
 				}
 			}
 		}
-		// ) AS alias ( ident, … )
-		if t.text == ")" && t.kind == tokPunct && at(k+1).is("as") &&
-			(at(k+2).kind == tokWord || at(k+2).kind == tokQuoted) && at(k+3).text == "(" {
+		// ) [AS] alias ( ident, … )
+		a := k + 1
+		if at(a).is("as") {
+			a++
+		}
+		if t.text == ")" && t.kind == tokPunct && (at(a).kind == tokWord && (a > k+1 || !notAlias[strings.ToLower(at(a).text)]) || at(a).kind == tokQuoted) &&
+			at(a+1).text == "(" {
 			var cols []string
-			j := k + 4
+			j := a + 2
 			ok := true
 			for ; j < len(sig); j += 2 {
 				c := at(j)
@@ -329,9 +339,9 @@ func rewrite(sql string) rewriteResult {
 				if res.derivedColumns == nil {
 					res.derivedColumns = map[string][][]string{}
 				}
-				alias := strings.ToLower(identText(at(k + 2)))
+				alias := strings.ToLower(identText(at(a)))
 				res.derivedColumns[alias] = append(res.derivedColumns[alias], cols)
-				for x := sig[k+3]; x <= sig[j+1]; x++ {
+				for x := sig[a+1]; x <= sig[j+1]; x++ {
 					replace[x] = ""
 				}
 			}
@@ -393,6 +403,54 @@ func parseQualifiedName(sig []token, k int) ([]string, int) {
 		break
 	}
 	return parts, k
+}
+
+// notAlias are the words that, right after a closing parenthesis and
+// before an opening one, are not a derived table's alias.
+var notAlias = map[string]bool{
+	"union": true, "intersect": true, "except": true, "minus": true, "on": true, "using": true,
+	"and": true, "or": true, "not": true, "in": true, "exists": true, "select": true, "values": true,
+	"where": true, "join": true, "over": true, "filter": true, "within": true, "lateral": true,
+	"is": true, "then": true, "else": true, "when": true, "all": true, "any": true, "some": true,
+	"from": true, "having": true, "like": true, "ilike": true, "between": true, "cross": true,
+	"inner": true, "left": true, "right": true, "full": true, "natural": true, "straight_join": true,
+	"limit": true, "offset": true, "order": true, "group": true, "window": true, "returning": true,
+}
+
+// rewriteValues turns the VALUES list at significant token k into SELECTs
+// joined by UNION ALL, naming the columns column1, column2, … as
+// PostgreSQL does.
+func rewriteValues(ts *stmtTokens, k int, replace map[int]string) {
+	sig := ts.sig
+	width := -1
+	open := k + 1
+	for row := 0; ts.at(open).text == "("; row++ {
+		end := ts.closing(open)
+		if end < 0 {
+			return
+		}
+		parts := ts.splitTopLevel(open+1, end)
+		if width >= 0 && len(parts) != width {
+			return // the binder reports the mismatch in the SELECTs
+		}
+		width = len(parts)
+		if row == 0 {
+			replace[sig[k]] = "SELECT"
+			for i, p := range parts {
+				if p[1] > p[0] {
+					// After the part's last token: its column name.
+					replace[sig[p[1]-1]] = ts.at(p[1]-1).text + " AS column" + strconv.Itoa(i+1)
+				}
+			}
+		}
+		replace[sig[open]] = ""
+		replace[sig[end]] = ""
+		if ts.at(end+1).text != "," || ts.at(end+2).text != "(" {
+			return
+		}
+		replace[sig[end+1]] = " UNION ALL SELECT "
+		open = end + 2
+	}
 }
 
 // isPlaceholder reports whether a word is a $n parameter placeholder.
