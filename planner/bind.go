@@ -1213,6 +1213,20 @@ func (b *binder) binary(op opcode.Op, l, r Expr, p int) (Expr, error) {
 		return cmp, nil
 	case opcode.Plus, opcode.Minus, opcode.Mul, opcode.Div, opcode.Mod, opcode.IntDiv:
 		return b.arith(op, l, r, p)
+	case opcode.Xor:
+		// PostgreSQL's ^ is exponentiation (MySQL's, which TiDB parses,
+		// is bitwise XOR): power(l, r) over DOUBLE.
+		args := []Expr{l, r}
+		for i, a := range args {
+			if c, ok := a.(*Const); ok && c.untypedString {
+				a = c.typed()
+			}
+			if !isNumeric(a.Type()) && !isNull(a.Type()) {
+				return nil, typeErr(p, "^", l.Type(), r.Type())
+			}
+			args[i] = castTo(a, physical.Float64)
+		}
+		return &Func{Fn: physical.FnPower, Arg: args, T: physical.Float64}, nil
 	}
 	return nil, sqlerr.At(sqlerr.FeatureNotSupported, p, "operator %s is not supported", op)
 }
