@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"math"
 	"strings"
 	"time"
 
@@ -547,6 +548,9 @@ func (b *binder) bindFunc(e *ast.FuncCallExpr, sc *scope, allowAgg bool) (Expr, 
 		}
 		return &Func{Fn: physical.FnRegexpLike, Arg: args, T: physical.Boolean}, nil
 	}
+	if x, ok, err := b.bindMoreFunc(name, args, p, arity, str, integer); ok {
+		return x, err
+	}
 	if x, ok, err := b.bindPgFunc(name, args, e, sc, allowAgg, p); ok {
 		return x, err
 	}
@@ -641,4 +645,243 @@ func (b *binder) fold(e Expr, p int) (Expr, error) {
 		return nil, err
 	}
 	return &Const{Value: v, T: e.Type()}, nil
+}
+
+// bindMoreFunc binds the string, math and date functions of
+// exec/kernels/morefuncs2.go; ok is false when name is none of them.
+func (b *binder) bindMoreFunc(name string, args []Expr, p int, arity func(lo, hi int) error,
+	str, integer func(i int) error) (x Expr, ok bool, err error) {
+	strs := func(lo, hi int) error {
+		if err := arity(lo, hi); err != nil {
+			return err
+		}
+		for i := range args {
+			if err := str(i); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	float := func(i int) error {
+		a := args[i]
+		if c, ok := a.(*Const); ok && c.untypedString {
+			a = castTo(c.typed(), physical.Float64)
+		}
+		if !isNumeric(a.Type()) && !isNull(a.Type()) {
+			return sqlerr.At(sqlerr.UndefinedFunction, p, "function %s(%s) does not exist", name, physical.TypeName(a.Type()))
+		}
+		args[i] = castTo(a, physical.Float64)
+		return nil
+	}
+	temporal := func(i int) error {
+		a := args[i]
+		if c, ok := a.(*Const); ok && c.untypedString {
+			a = castTo(c.typed(), physical.Timestamp)
+		}
+		if !isTemporal(a.Type()) && !isNull(a.Type()) {
+			return sqlerr.At(sqlerr.UndefinedFunction, p, "function %s(%s) does not exist", name, physical.TypeName(a.Type()))
+		}
+		args[i] = castTo(a, physical.Timestamp)
+		return nil
+	}
+	call := func(fn string, t arrow.DataType) (Expr, bool, error) {
+		return &Func{Fn: fn, Arg: args, T: t}, true, nil
+	}
+	switch name {
+	case "initcap", "reverse", "md5":
+		if err := strs(1, 1); err != nil {
+			return nil, true, err
+		}
+		return call(map[string]string{"initcap": physical.FnInitcap, "reverse": physical.FnReverse, "md5": physical.FnMd5}[name], physical.String)
+	case "ascii", "octet_length", "bit_length":
+		if err := strs(1, 1); err != nil {
+			return nil, true, err
+		}
+		return call(map[string]string{"ascii": physical.FnASCII, "octet_length": physical.FnOctetLength, "bit_length": physical.FnBitLength}[name], physical.Int32)
+	case "translate":
+		if err := strs(3, 3); err != nil {
+			return nil, true, err
+		}
+		return call(physical.FnTranslate, physical.String)
+	case "starts_with":
+		if err := strs(2, 2); err != nil {
+			return nil, true, err
+		}
+		return call(physical.FnStartsWith, physical.Boolean)
+	case "regexp_replace":
+		if err := strs(3, 4); err != nil {
+			return nil, true, err
+		}
+		return call(physical.FnRegexpReplace, physical.String)
+	case "repeat":
+		if err := arity(2, 2); err != nil {
+			return nil, true, err
+		}
+		if err := str(0); err != nil {
+			return nil, true, err
+		}
+		if err := integer(1); err != nil {
+			return nil, true, err
+		}
+		return call(physical.FnRepeat, physical.String)
+	case "chr":
+		if err := arity(1, 1); err != nil {
+			return nil, true, err
+		}
+		if err := integer(0); err != nil {
+			return nil, true, err
+		}
+		return call(physical.FnChr, physical.String)
+	case "concat_ws":
+		if len(args) < 2 {
+			return nil, true, sqlerr.At(sqlerr.UndefinedFunction, p, "function concat_ws with %d arguments does not exist", len(args))
+		}
+		if err := str(0); err != nil {
+			return nil, true, err
+		}
+		for i := 1; i < len(args); i++ {
+			args[i] = b.cast(args[i], physical.String)
+		}
+		return call(physical.FnConcatWs, physical.String)
+	case "pi":
+		if err := arity(0, 0); err != nil {
+			return nil, true, err
+		}
+		return &Const{Value: math.Pi, T: physical.Float64}, true, nil
+	case "log":
+		// log(x) is log10; log(b, x) is the base-b logarithm, computed in
+		// DOUBLE PRECISION (PostgreSQL: numeric).
+		if err := arity(1, 2); err != nil {
+			return nil, true, err
+		}
+		for i := range args {
+			if err := float(i); err != nil {
+				return nil, true, err
+			}
+		}
+		fn := physical.FnLog10
+		if len(args) == 2 {
+			fn = physical.FnLogBase
+		}
+		x, err := b.fold(&Func{Fn: fn, Arg: args, T: physical.Float64}, p)
+		return x, true, err
+	case "width_bucket":
+		if err := arity(4, 4); err != nil {
+			return nil, true, err
+		}
+		for i := 0; i < 3; i++ {
+			if err := float(i); err != nil {
+				return nil, true, err
+			}
+		}
+		if err := integer(3); err != nil {
+			return nil, true, err
+		}
+		return call(physical.FnWidthBucket, physical.Int32)
+	case "trunc":
+		// Typed as round: integers stay integers, decimals keep
+		// min(scale, digits) digits, anything else is DOUBLE PRECISION.
+		if err := arity(1, 2); err != nil {
+			return nil, true, err
+		}
+		x := args[0]
+		if c, ok := x.(*Const); ok && c.untypedString {
+			x = castTo(c.typed(), physical.Float64)
+		}
+		if isNull(x.Type()) {
+			x = castTo(x, physical.Float64)
+		}
+		if !isNumeric(x.Type()) {
+			return nil, true, sqlerr.At(sqlerr.UndefinedFunction, p, "function trunc(%s) does not exist", physical.TypeName(x.Type()))
+		}
+		digits := int32(0)
+		if len(args) == 2 {
+			c, ok := args[1].(*Const)
+			if !ok || !isInteger(c.T) {
+				return nil, true, sqlerr.At(sqlerr.FeatureNotSupported, p, "trunc: the number of digits must be an integer constant")
+			}
+			switch v := c.Value.(type) {
+			case int32:
+				digits = v
+			case int64:
+				digits = int32(max(min(v, 1000), -1000))
+			}
+		}
+		out := []Expr{x, &Const{Value: digits, T: physical.Int32}}
+		switch t := x.Type().(type) {
+		case *arrow.Int32Type, *arrow.Int64Type:
+			if digits >= 0 {
+				return x, true, nil
+			}
+			return &Func{Fn: physical.FnTrunc, Arg: out, T: t}, true, nil
+		case *arrow.Decimal128Type:
+			s := max(0, min(t.Scale, digits))
+			return &Func{Fn: physical.FnTrunc, Arg: out, T: physical.Decimal(t.Precision, s)}, true, nil
+		}
+		return &Func{Fn: physical.FnTrunc, Arg: out, T: physical.Float64}, true, nil
+	case "make_date":
+		if err := arity(3, 3); err != nil {
+			return nil, true, err
+		}
+		for i := range args {
+			if err := integer(i); err != nil {
+				return nil, true, err
+			}
+		}
+		x, err := b.fold(&Func{Fn: physical.FnMakeDate, Arg: args, T: physical.Date}, p)
+		return x, true, err
+	case "to_date", "to_timestamp":
+		if name == "to_timestamp" && len(args) == 1 {
+			// to_timestamp(epoch seconds)
+			if err := float(0); err != nil {
+				return nil, true, err
+			}
+			return call(physical.FnToTimestamp, physical.Timestamp)
+		}
+		if err := strs(2, 2); err != nil {
+			return nil, true, err
+		}
+		if name == "to_date" {
+			return call(physical.FnToDate, physical.Date)
+		}
+		return call(physical.FnToTimestamp, physical.Timestamp)
+	case "date_diff", "datediff":
+		if err := arity(3, 3); err != nil {
+			return nil, true, err
+		}
+		c, ok := args[0].(*Const)
+		if !ok || c.Value == nil {
+			return nil, true, sqlerr.At(sqlerr.InvalidParameterValue, p, "%s: the date part must be a constant", name)
+		}
+		part, _ := c.Value.(string)
+		part = strings.ToLower(part)
+		switch part {
+		case "day", "days", "d", "dayofmonth":
+			part = "day"
+		case "week", "weeks", "w":
+			part = "week"
+		case "month", "months", "mon":
+			part = "month"
+		case "quarter", "quarters":
+			part = "quarter"
+		case "year", "years", "y", "yr", "yrs":
+			part = "year"
+		case "hour", "hours", "h", "hr", "hrs":
+			part = "hour"
+		case "minute", "minutes", "m", "min", "mins":
+			part = "minute"
+		case "second", "seconds", "s", "sec", "secs":
+			part = "second"
+		default:
+			return nil, true, sqlerr.At(sqlerr.InvalidParameterValue, p, "unit %q not recognized by %s", part, name)
+		}
+		args[0] = &Const{Value: part, T: physical.String}
+		for i := 1; i < 3; i++ {
+			if err := temporal(i); err != nil {
+				return nil, true, err
+			}
+		}
+		return call(physical.FnDateDiff, physical.Int64)
+	}
+	return nil, false, nil
 }

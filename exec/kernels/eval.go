@@ -215,6 +215,7 @@ func init() {
 	}
 	registerMore(kernelTable)
 	registerPg(kernelTable)
+	registerScalarFuncs(kernelTable)
 }
 
 func releaseAll(ds []datum) {

@@ -246,3 +246,37 @@ const (
 	FnPgRegtypeArray  = "pg_regtype_array"   // oid array or oidvector → array of type names
 	FnPgRandomUUID    = "pg_random_uuid"     // gen_random_uuid(): a version 4 UUID as text
 )
+
+// Further string, math and date functions (exec/kernels/morefuncs2.go).
+// initcap, reverse, translate(s, from, to), md5 → text; repeat(s, n int64)
+// (n ≤ 0: the empty string); ascii(s) → int32 (0 for the empty string); chr(n int64) → text;
+// starts_with(s, prefix) → boolean; octet_length, bit_length → int32;
+// concat_ws(sep, a, …) of strings skips NULL args, NULL when sep is NULL
+// (not strict); regexp_replace(s, pattern, replacement[, flags]) with RE2
+// and PostgreSQL's replacement syntax (\1..\9, \&) and flags g and i.
+// log_base(b, x) and width_bucket(x, lo, hi float64, n int64) → float64 /
+// int32; trunc(x, digits int32) types as round. make_date(y, m, d int64) →
+// date; to_date / to_timestamp(text, template) → date / timestamp;
+// date_diff(part string literal, a, b timestamp) → int64 (DuckDB: boundaries
+// crossed).
+const (
+	FnInitcap       = "initcap"
+	FnReverse       = "reverse"
+	FnRepeat        = "repeat"
+	FnASCII         = "ascii"
+	FnChr           = "chr"
+	FnTranslate     = "translate"
+	FnStartsWith    = "starts_with"
+	FnOctetLength   = "octet_length"
+	FnBitLength     = "bit_length"
+	FnConcatWs      = "concat_ws"
+	FnMd5           = "md5"
+	FnRegexpReplace = "regexp_replace"
+	FnLogBase       = "log_base"
+	FnTrunc         = "trunc"
+	FnWidthBucket   = "width_bucket"
+	FnMakeDate      = "make_date"
+	FnToDate        = "to_date"
+	FnToTimestamp   = "to_timestamp"
+	FnDateDiff      = "date_diff"
+)
