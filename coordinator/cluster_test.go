@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -136,6 +137,33 @@ func TestClusterMemoryTables(t *testing.T) {
 		}
 		if tc.want != "" && got != tc.want {
 			t.Errorf("%s:\n%s\nwant:\n%s", tc.sql, got, tc.want)
+		}
+	}
+}
+
+// TestClusterExplainAnalyze checks that the profile of a cluster query
+// says which node ran each fragment and how the work spread.
+func TestClusterExplainAnalyze(t *testing.T) {
+	cl := startCluster(t, 2, 1)
+	eng := newClusterEngine(t, cl, "tpch", SourceSpec{Name: "tpch", Path: abs(t, sampleTPCH)})
+	got, err := query(context.Background(), eng.NewSession("tpch"), "EXPLAIN ANALYZE SELECT l_returnflag, count(*) FROM lineitem GROUP BY 1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var execs []string
+	for _, n := range cl.Membership().Nodes() {
+		execs = append(execs, n.ID+"×1")
+	}
+	for _, want := range []string{
+		"ran on coordinator×1)",               // the root fragment
+		"ran on " + strings.Join(execs, ", "), // the scan fragment, one instance per executor
+		"ParquetScan tpch.lineitem",           // operator figures
+		"rows=60175",                          // all rows scanned, over both executors
+		"[instances=2 skew(max/median rows)=", // the spread
+		"Exchanged between fragments: rows=",  // bytes moved
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("profile lacks %q:\n%s", want, got)
 		}
 	}
 }

@@ -178,6 +178,27 @@ func describeInstances(is []physical.InstanceStats) string {
 	return fmt.Sprintf("[instances=%d skew(max/median rows)=%s; %s]", len(is), skew, strings.Join(parts, "; "))
 }
 
+// describeNodes lists the nodes instances ran on, with their counts.
+func describeNodes(is []physical.InstanceStats) string {
+	if len(is) == 0 {
+		return "-"
+	}
+	count := map[string]int{}
+	var nodes []string
+	for _, s := range is {
+		if count[s.Node] == 0 {
+			nodes = append(nodes, s.Node)
+		}
+		count[s.Node]++
+	}
+	sort.Strings(nodes)
+	parts := make([]string, len(nodes))
+	for i, n := range nodes {
+		parts[i] = fmt.Sprintf("%s×%d", n, count[n])
+	}
+	return strings.Join(parts, ", ")
+}
+
 // formatBytes renders n bytes with a binary unit.
 func formatBytes(n int64) string {
 	const unit = 1024
@@ -210,7 +231,14 @@ func explain(stmt *Statement, stats map[int]physical.OperatorStats) string {
 		if f.Consumer >= 0 {
 			dest = fmt.Sprintf("fragment %d", f.Consumer)
 		}
-		fmt.Fprintf(&b, "Fragment %d [%s] → %s (%s)\n", f.ID, par, dest, f.Output)
+		fmt.Fprintf(&b, "Fragment %d [%s] → %s (%s)", f.ID, par, dest, f.Output)
+		if stats != nil {
+			// Where its instances ran and what it sent on, from its top
+			// operator's figures.
+			s := stats[f.Root.NodeID()]
+			fmt.Fprintf(&b, "  (out rows=%d bytes=%s; ran on %s)", s.Rows, formatBytes(s.Bytes), describeNodes(s.Instances))
+		}
+		b.WriteByte('\n')
 		var walk func(n physical.Node, depth int)
 		walk = func(n physical.Node, depth int) {
 			fmt.Fprintf(&b, "%s%s", strings.Repeat("  ", depth+1), describeNode(n))
