@@ -154,16 +154,23 @@ var profileMin = 20 * time.Millisecond
 // recordJob files the record of the statement text that started at start
 // and ended with err.
 func (s *Session) recordJob(text string, start time.Time, err error) {
+	job := jobRecord(text, s.sess.Settings["user"], start, err)
+	job.Rows = s.job.rows
+	job.MemoryPeak = s.job.memoryPeak
+	job.Exchanged = s.job.exchanged
+	job.Profile = s.job.profile
+	s.eng.jobs.record(job)
+}
+
+// jobRecord is the record of a statement that started at start and ended
+// now with err.
+func jobRecord(text, user string, start time.Time, err error) catalog.Job {
 	job := catalog.Job{
-		Query:      text,
-		User:       s.sess.Settings["user"],
-		Started:    start.UTC(),
-		Duration:   time.Since(start),
-		State:      catalog.JobCompleted,
-		Rows:       s.job.rows,
-		MemoryPeak: s.job.memoryPeak,
-		Exchanged:  s.job.exchanged,
-		Profile:    s.job.profile,
+		Query:    text,
+		User:     user,
+		Started:  start.UTC(),
+		Duration: time.Since(start),
+		State:    catalog.JobCompleted,
 	}
 	if err != nil {
 		e := sqlerr.As(err)
@@ -172,7 +179,7 @@ func (s *Session) recordJob(text string, start time.Time, err error) {
 			job.State = catalog.JobCanceled
 		}
 	}
-	s.eng.jobs.record(job)
+	return job
 }
 
 // sysJobsLimit is how many of the newest jobs sys.jobs shows.

@@ -135,6 +135,11 @@ type Execution struct {
 	scans     map[int]*scanShare
 	stats     map[int][]*StatsCounter // by node ID, then instance (nil: not here)
 
+	// drained is closed once every local exchange channel delivered its
+	// end to a reader; undrained counts the others.
+	drained   chan struct{}
+	undrained atomic.Int64
+
 	waitOnce  sync.Once
 	waitErr   error
 	closeOnce sync.Once
@@ -150,10 +155,11 @@ type Execution struct {
 type exchange struct {
 	chans     []chan arrow.Record
 	producers atomic.Int32
+	ended     []atomic.Bool // per channel: its end was delivered
 }
 
 func newExchange(consumers, producers int) *exchange {
-	x := &exchange{chans: make([]chan arrow.Record, consumers)}
+	x := &exchange{chans: make([]chan arrow.Record, consumers), ended: make([]atomic.Bool, consumers)}
 	for i := range x.chans {
 		x.chans[i] = make(chan arrow.Record, exchangeCapacity)
 	}
@@ -198,13 +204,14 @@ func (x *exchange) drain() {
 type chanReceiver struct {
 	ch  <-chan arrow.Record
 	ctx context.Context // the execution's
+	eof func()          // called when the channel's end is delivered
 }
 
 func (r chanReceiver) Next(ctx context.Context) (arrow.Record, error) {
 	select {
 	case b, ok := <-r.ch:
 		if !ok {
-			return nil, io.EOF
+			return nil, r.end()
 		}
 		return b, nil
 	case <-ctx.Done():
@@ -213,13 +220,20 @@ func (r chanReceiver) Next(ctx context.Context) (arrow.Record, error) {
 		select {
 		case b, ok := <-r.ch:
 			if !ok {
-				return nil, io.EOF
+				return nil, r.end()
 			}
 			return b, nil
 		default:
 		}
 		return nil, sqlerr.As(context.Cause(r.ctx))
 	}
+}
+
+func (r chanReceiver) end() error {
+	if r.eof != nil {
+		r.eof()
+	}
+	return io.EOF
 }
 
 // Run starts the fragment instances opts places on this node (all of plan
@@ -310,6 +324,13 @@ func Run(ctx context.Context, plan *physical.Plan, opts Options) (*Execution, er
 	if len(local[root.ID]) > 0 {
 		e.out = newExchange(1, 1)
 	}
+	e.drained = make(chan struct{})
+	for _, x := range e.exchanges {
+		e.undrained.Add(int64(len(x.chans)))
+	}
+	if e.undrained.Load() == 0 {
+		close(e.drained)
+	}
 	e.schema = plan.Schema()
 	e.ctx, e.cancel = context.WithCancel(ctx)
 	e.g, e.ctx = errgroup.WithContext(e.ctx)
@@ -340,7 +361,7 @@ func (e *Execution) inbound(inst, frag int) (Receiver, error) {
 			if !ok || inst >= len(x.chans) {
 				return nil, sqlerr.New(sqlerr.InternalError, "exec: instance %d has no input from fragment %d", inst, frag)
 			}
-			srcs = append(srcs, chanReceiver{x.chans[inst], e.ctx})
+			srcs = append(srcs, e.receiver(x, inst))
 			continue
 		}
 		r, err := e.transport.Open(e.ctx, n, frag, inst, e.mem)
@@ -366,8 +387,37 @@ func (e *Execution) Outbox(frag, part int) (Receiver, error) {
 	if !ok || part < 0 || part >= len(x.chans) {
 		return nil, sqlerr.New(sqlerr.InternalError, "exec: node %q has no output of fragment %d for partition %d", e.node, frag, part)
 	}
-	return chanReceiver{x.chans[part], e.ctx}, nil
+	var schema *arrow.Schema
+	for _, f := range e.plan.Fragments {
+		if f.ID == frag {
+			schema = f.Root.Schema()
+		}
+	}
+	return outboxReceiver{e.receiver(x, part), schema}, nil
 }
+
+// outboxReceiver is an outbox as Outbox hands it out: with the schema of
+// its rows, for a reader that must announce it even when there are none.
+type outboxReceiver struct {
+	chanReceiver
+	schema *arrow.Schema
+}
+
+// Schema is the schema of the outbox's rows.
+func (o outboxReceiver) Schema() *arrow.Schema { return o.schema }
+
+// receiver reads channel i of x, counting its end toward Drained.
+func (e *Execution) receiver(x *exchange, i int) chanReceiver {
+	return chanReceiver{ch: x.chans[i], ctx: e.ctx, eof: func() {
+		if x.ended[i].CompareAndSwap(false, true) && e.undrained.Add(-1) == 0 {
+			close(e.drained)
+		}
+	}}
+}
+
+// Drained is closed once every output of the local instances was read to
+// its end (by consumers here or on other nodes).
+func (e *Execution) Drained() <-chan struct{} { return e.drained }
 
 // runInstance builds one instance of fragment f and pumps its output into
 // the exchange. Panics become errors here.

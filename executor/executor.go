@@ -94,7 +94,10 @@ func New(cfg Config) (*Executor, error) {
 	// Plans carry the rows of the in-memory tables their fragments read.
 	x.srv = grpc.NewServer(append(clusterpb.ServerOptions(cfg.Secret), grpc.MaxRecvMsgSize(maxPlanBytes))...)
 	clusterpb.RegisterExecutorServer(x.srv, &taskServer{x: x})
-	flight.RegisterFlightServiceServer(x.srv, exchange.NewServer(x.tasks, exchange.ServerOptions{Compression: cfg.Compression, Alloc: cfg.Alloc}))
+	flight.RegisterFlightServiceServer(x.srv, exchange.NewServer(x.tasks, exchange.ServerOptions{
+		Compression: cfg.Compression, Alloc: cfg.Alloc,
+		Trusted: clusterpb.Trusted, Key: clusterpb.TicketKey(cfg.Secret),
+	}))
 	return x, nil
 }
 

@@ -162,6 +162,14 @@ func (s *taskServer) RunTask(req *clusterpb.TaskRequest, stream clusterpb.Execut
 	start := time.Now()
 	x.log.Debug("task started", "query", req.QueryId)
 	werr := run.Wait()
+	if werr == nil && req.ServeClients {
+		// Clients read the output from here: the task is done when they
+		// have read it all.
+		select {
+		case <-run.Drained():
+		case <-ctx.Done():
+		}
+	}
 	x.log.Debug("task finished", "query", req.QueryId, "elapsed", time.Since(start), "err", werr)
 	if werr != nil && ctx.Err() != nil {
 		// The coordinator ended the query; nobody listens.

@@ -61,6 +61,23 @@ type Session interface {
 	Execute(ctx context.Context, sql string, sink Sink) error
 }
 
+// Distributor is an optional interface of a Session whose queries can be
+// read from several places at once (the executors of a cluster): the
+// FlightInfo of such a query lists one endpoint per place, which clients
+// fetch in parallel.
+type Distributor interface {
+	// Distribute starts sql and returns its result schema and endpoints;
+	// ok is false when the statement does not qualify (nothing started).
+	Distribute(ctx context.Context, sql string) (schema *arrow.Schema, endpoints []Endpoint, ok bool, err error)
+}
+
+// Endpoint is one part of a result: the Flight address that serves it
+// ("host:port") and its ticket there.
+type Endpoint struct {
+	Address string
+	Ticket  []byte
+}
+
 // SchemaSession is a Session whose default schema clients may read and set
 // through the Flight SQL session option "schema" (ADBC's current db
 // schema). It is optional.

@@ -9,6 +9,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/flight"
 	"github.com/apache/arrow-go/v18/arrow/flight/flightsql"
 	pb "github.com/apache/arrow-go/v18/arrow/flight/gen/flight"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/arrow/util"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -54,11 +55,38 @@ func (s *Server) GetFlightInfoStatement(ctx context.Context, cmd flightsql.State
 	if err != nil {
 		return nil, err
 	}
+	if d, ok := c.sess.(Distributor); ok {
+		schema, eps, ok, err := d.Distribute(ctx, cmd.GetQuery())
+		if err != nil {
+			return nil, toStatus(err)
+		}
+		if ok {
+			return distributedInfo(schema, eps, desc, s.alloc), nil
+		}
+	}
 	st, err := c.sess.Prepare(ctx, cmd.GetQuery())
 	if err != nil {
 		return nil, toStatus(err)
 	}
 	return s.flightInfo(ctx, c, st, nil, desc)
+}
+
+// distributedInfo describes a result read from several endpoints, each at
+// its own location.
+func distributedInfo(schema *arrow.Schema, eps []Endpoint, desc *flight.FlightDescriptor, mem memory.Allocator) *flight.FlightInfo {
+	info := &flight.FlightInfo{
+		Schema:           flight.SerializeSchema(schema, mem),
+		FlightDescriptor: desc,
+		TotalRecords:     -1,
+		TotalBytes:       -1,
+	}
+	for _, ep := range eps {
+		info.Endpoint = append(info.Endpoint, &flight.FlightEndpoint{
+			Ticket:   &flight.Ticket{Ticket: ep.Ticket},
+			Location: []*flight.Location{{Uri: "grpc+tcp://" + ep.Address}},
+		})
+	}
+	return info
 }
 
 func (s *Server) GetSchemaStatement(ctx context.Context, cmd flightsql.StatementQuery, desc *flight.FlightDescriptor) (*flight.SchemaResult, error) {

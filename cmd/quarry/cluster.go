@@ -40,8 +40,13 @@ func coordinatorCmd(args []string) error {
 	df.register(fs)
 	clusterAddr := fs.String("cluster-addr", "127.0.0.1:45677", "address executors register at")
 	secret := fs.String("cluster-secret", "", "shared secret of the cluster (default $"+secretEnv+")")
+	endpoints := fs.String("flight-endpoints", server.EndpointsCoordinator,
+		"where Flight SQL clients read results: coordinator, or executors (in parallel, from each executor; clients must follow endpoint locations)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *endpoints != server.EndpointsCoordinator && *endpoints != server.EndpointsExecutors {
+		return fmt.Errorf("--flight-endpoints %q: want coordinator or executors", *endpoints)
 	}
 	log := ef.logger(slog.LevelInfo)
 	cl, err := cluster.Listen(cluster.Config{Addr: *clusterAddr, Secret: clusterSecret(*secret), Logger: log})
@@ -63,7 +68,9 @@ func coordinatorCmd(args []string) error {
 		}
 	}()
 	fmt.Printf("Executors join with: quarry executor --coordinator %s --listen HOST:PORT (and the same cluster secret)\n", cl.Addr())
-	return server.Serve(ctx, eng, df.options(), log)
+	opts := df.options()
+	opts.FlightEndpoints = *endpoints
+	return server.Serve(ctx, eng, opts, log)
 }
 
 func executorCmd(args []string) error {

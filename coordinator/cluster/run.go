@@ -94,6 +94,8 @@ type attempt struct {
 	wg     sync.WaitGroup
 	tasks  []*task
 
+	addrs map[string]string // of the executors, by node
+
 	mu      sync.Mutex
 	failure error           // the first error an executor reported
 	lost    map[string]bool // executors whose task stream broke
@@ -107,28 +109,9 @@ type task struct {
 }
 
 func (r *Run) start(ctx context.Context) error {
-	nodes := r.c.m.active()
-	if len(nodes) == 0 && len(r.plan.Fragments) > 1 {
-		return sqlerr.New(NoExecutors, "no executor is available to run the query (start one with quarry executor --coordinator %s)", r.c.Addr())
-	}
-	placement, addrs := place(r.plan, nodes)
-	a := &attempt{query: fmt.Sprintf("%s-%d", r.c.prefix, querySeq.Add(1)), lost: map[string]bool{}}
-	a.ctx, a.cancel = context.WithCancel(ctx)
-	a.tr = executor.NewTransport(r.c.client, a.query, addrs)
-	r.c.splits.add(a.query, r.plan)
-	var fps []*clusterpb.FragmentPlacement
-	for f, ns := range placement {
-		fps = append(fps, &clusterpb.FragmentPlacement{Fragment: int32(f), Nodes: ns})
-	}
-	for _, n := range nodes {
-		if !placement.Uses(n.ID) {
-			continue
-		}
-		t := &task{node: n, finished: make(chan struct{})}
-		a.tasks = append(a.tasks, t)
-		req := &clusterpb.TaskRequest{QueryId: a.query, Plan: r.encoded, Placement: fps, NodeId: n.ID, Addresses: addrs, MemoryLimit: r.opts.MemoryLimit}
-		a.wg.Add(1)
-		go r.c.watch(a, t, req)
+	a, placement, err := r.c.launch(ctx, r.plan, r.encoded, r.opts.MemoryLimit, false)
+	if err != nil {
+		return err
 	}
 	root, err := exec.Run(a.ctx, r.plan, exec.Options{
 		Alloc:       r.opts.Alloc,
@@ -145,6 +128,36 @@ func (r *Run) start(ctx context.Context) error {
 	a.root = root
 	r.cur.Store(a)
 	return nil
+}
+
+// launch places plan on the active executors and starts their tasks (the
+// root fragment is the caller's to run, if at all).
+func (c *Cluster) launch(ctx context.Context, plan *physical.Plan, encoded []byte, memLimit int64, serveClients bool) (*attempt, exec.Placement, error) {
+	nodes := c.m.active()
+	if len(nodes) == 0 && len(plan.Fragments) > 1 {
+		return nil, nil, sqlerr.New(NoExecutors, "no executor is available to run the query (start one with quarry executor --coordinator %s)", c.Addr())
+	}
+	placement, addrs := place(plan, nodes)
+	a := &attempt{query: fmt.Sprintf("%s-%d", c.prefix, querySeq.Add(1)), lost: map[string]bool{}, addrs: addrs}
+	a.ctx, a.cancel = context.WithCancel(ctx)
+	a.tr = executor.NewTransport(c.client, a.query, addrs)
+	c.splits.add(a.query, plan)
+	var fps []*clusterpb.FragmentPlacement
+	for f, ns := range placement {
+		fps = append(fps, &clusterpb.FragmentPlacement{Fragment: int32(f), Nodes: ns})
+	}
+	for _, n := range nodes {
+		if !placement.Uses(n.ID) {
+			continue
+		}
+		t := &task{node: n, finished: make(chan struct{})}
+		a.tasks = append(a.tasks, t)
+		req := &clusterpb.TaskRequest{QueryId: a.query, Plan: encoded, Placement: fps, NodeId: n.ID, Addresses: addrs,
+			MemoryLimit: memLimit, ServeClients: serveClients}
+		a.wg.Add(1)
+		go c.watch(a, t, req)
+	}
+	return a, placement, nil
 }
 
 // place runs the root fragment on the coordinator and spreads every other

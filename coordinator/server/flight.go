@@ -29,7 +29,7 @@ func startFlight(eng *coordinator.Engine, opts Options, tlsConf *tls.Config, log
 		return nil, err
 	}
 	srv, err := flight.NewServer(flight.Options{
-		Backend: FlightBackend(eng),
+		Backend: flightBackend{eng: eng, distribute: opts.FlightEndpoints == EndpointsExecutors},
 		Auth:    auth,
 		TLS:     tlsConf,
 		Logger:  log,
@@ -102,16 +102,41 @@ func CheckPassword(cat *catalog.Catalog, user, password string) error {
 }
 
 // FlightBackend adapts eng to the Flight SQL door.
-func FlightBackend(eng *coordinator.Engine) flight.Backend { return flightBackend{eng} }
+func FlightBackend(eng *coordinator.Engine) flight.Backend { return flightBackend{eng: eng} }
 
-type flightBackend struct{ eng *coordinator.Engine }
+type flightBackend struct {
+	eng *coordinator.Engine
+	// distribute lets clients read results from the executors directly.
+	distribute bool
+}
 
 // NewSession keeps a client's default schema. Each statement runs on a
 // fresh engine session (they are cheap) started from it, so that a client
 // may prepare or fetch one statement while another result is still being
 // read; USE and SET carry over to the client's next statements.
 func (b flightBackend) NewSession(string) flight.Session {
-	return &flightSession{eng: b.eng, schema: b.eng.DefaultSchema()}
+	s := &flightSession{eng: b.eng, schema: b.eng.DefaultSchema()}
+	if b.distribute && b.eng.Cluster() != nil {
+		return distributingSession{s}
+	}
+	return s
+}
+
+// distributingSession is a session whose results clients read from the
+// executors, one endpoint each, when the query allows it.
+type distributingSession struct{ *flightSession }
+
+func (s distributingSession) Distribute(ctx context.Context, sql string) (*arrow.Schema, []flight.Endpoint, bool, error) {
+	sess, _ := s.session()
+	schema, eps, ok, err := sess.Distribute(ctx, sql)
+	if err != nil || !ok {
+		return nil, nil, ok, err
+	}
+	out := make([]flight.Endpoint, len(eps))
+	for i, ep := range eps {
+		out[i] = flight.Endpoint{Address: ep.Address, Ticket: ep.Ticket}
+	}
+	return schema, out, true, nil
 }
 
 func (b flightBackend) Schemas(context.Context) ([]string, error) {

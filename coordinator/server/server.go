@@ -34,7 +34,17 @@ type Options struct {
 	Auth string
 	// Banner receives the how-to-connect text (nil: not printed).
 	Banner io.Writer
+	// FlightEndpoints says where Flight SQL clients read query results:
+	// EndpointsCoordinator (default) or, in cluster mode,
+	// EndpointsExecutors (one endpoint per executor, read in parallel).
+	FlightEndpoints string
 }
+
+// Where Flight SQL clients read results.
+const (
+	EndpointsCoordinator = "coordinator"
+	EndpointsExecutors   = "executors"
+)
 
 // door is one running front door.
 type door struct {

@@ -6,6 +6,8 @@ package clusterpb
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"crypto/subtle"
 	"time"
 
@@ -43,13 +45,43 @@ func ServerOptions(secret string) []grpc.ServerOption {
 			}
 			return h(ctx, req)
 		}),
-		grpc.ChainStreamInterceptor(func(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, h grpc.StreamHandler) error {
+		grpc.ChainStreamInterceptor(func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
 			if err := check(ss.Context()); err != nil {
-				return err
+				if info.FullMethod != flightDoGet {
+					return err
+				}
+				// A client outside the cluster may read a result with a
+				// ticket the coordinator signed; the handler checks it.
+				return h(srv, untrustedStream{ss})
 			}
 			return h(srv, ss)
 		}),
 	}
+}
+
+// flightDoGet is the Flight method clients outside the cluster may call.
+const flightDoGet = "/arrow.flight.protocol.FlightService/DoGet"
+
+type untrustedKey struct{}
+
+// untrustedStream marks a call made without the cluster secret.
+type untrustedStream struct{ grpc.ServerStream }
+
+func (s untrustedStream) Context() context.Context {
+	return context.WithValue(s.ServerStream.Context(), untrustedKey{}, true)
+}
+
+// Trusted reports whether the call of ctx carried the cluster secret.
+func Trusted(ctx context.Context) bool {
+	return ctx.Value(untrustedKey{}) == nil
+}
+
+// TicketKey is the key exchange tickets handed to clients are signed with,
+// derived from the cluster secret.
+func TicketKey(secret string) []byte {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte("quarry exchange tickets"))
+	return m.Sum(nil)
 }
 
 // DialOptions make a gRPC client send the cluster secret (over plain TCP:

@@ -442,8 +442,11 @@ type TaskRequest struct {
 	// node_id is the executor's own node in the placement.
 	NodeId string `protobuf:"bytes,4,opt,name=node_id,json=nodeId,proto3" json:"node_id,omitempty"`
 	// addresses maps every node of the placement to its Flight address.
-	Addresses     map[string]string `protobuf:"bytes,5,rep,name=addresses,proto3" json:"addresses,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	MemoryLimit   int64             `protobuf:"varint,6,opt,name=memory_limit,json=memoryLimit,proto3" json:"memory_limit,omitempty"`
+	Addresses   map[string]string `protobuf:"bytes,5,rep,name=addresses,proto3" json:"addresses,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	MemoryLimit int64             `protobuf:"varint,6,opt,name=memory_limit,json=memoryLimit,proto3" json:"memory_limit,omitempty"`
+	// serve_clients is set when clients read the last fragment's output
+	// from the executors directly: Finished then waits until it was read.
+	ServeClients  bool `protobuf:"varint,7,opt,name=serve_clients,json=serveClients,proto3" json:"serve_clients,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -518,6 +521,13 @@ func (x *TaskRequest) GetMemoryLimit() int64 {
 		return x.MemoryLimit
 	}
 	return 0
+}
+
+func (x *TaskRequest) GetServeClients() bool {
+	if x != nil {
+		return x.ServeClients
+	}
+	return false
 }
 
 type FragmentPlacement struct {
@@ -886,14 +896,15 @@ const file_executor_clusterpb_cluster_proto_rawDesc = "" +
 	"\trow_group\x18\x02 \x01(\x05R\browGroup\"S\n" +
 	"\x0eSplitsResponse\x12-\n" +
 	"\x06splits\x18\x01 \x03(\v2\x15.quarry.cluster.SplitR\x06splits\x12\x12\n" +
-	"\x04done\x18\x02 \x01(\bR\x04done\"\xc1\x02\n" +
+	"\x04done\x18\x02 \x01(\bR\x04done\"\xe6\x02\n" +
 	"\vTaskRequest\x12\x19\n" +
 	"\bquery_id\x18\x01 \x01(\tR\aqueryId\x12\x12\n" +
 	"\x04plan\x18\x02 \x01(\fR\x04plan\x12?\n" +
 	"\tplacement\x18\x03 \x03(\v2!.quarry.cluster.FragmentPlacementR\tplacement\x12\x17\n" +
 	"\anode_id\x18\x04 \x01(\tR\x06nodeId\x12H\n" +
 	"\taddresses\x18\x05 \x03(\v2*.quarry.cluster.TaskRequest.AddressesEntryR\taddresses\x12!\n" +
-	"\fmemory_limit\x18\x06 \x01(\x03R\vmemoryLimit\x1a<\n" +
+	"\fmemory_limit\x18\x06 \x01(\x03R\vmemoryLimit\x12#\n" +
+	"\rserve_clients\x18\a \x01(\bR\fserveClients\x1a<\n" +
 	"\x0eAddressesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"E\n" +

@@ -6,7 +6,9 @@ import (
 	"io"
 	"net"
 
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/peer"
+	"google.golang.org/grpc/status"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/flight"
@@ -42,6 +44,11 @@ type ServerOptions struct {
 	Compression Compression
 	// Alloc is used for the compression buffers (nil: the default).
 	Alloc memory.Allocator
+	// Trusted reports whether the caller of ctx proved it belongs to the
+	// cluster (nil: every caller does). Other callers need a ticket
+	// signed with Key.
+	Trusted func(ctx context.Context) bool
+	Key     []byte
 }
 
 // NewServer returns a Flight service whose DoGet serves exchange tickets
@@ -53,7 +60,7 @@ func NewServer(o Outboxes, opts ServerOptions) flight.FlightServer {
 	if alloc == nil {
 		alloc = memory.DefaultAllocator
 	}
-	return &server{outboxes: o, alloc: alloc, compression: opts.Compression}
+	return &server{outboxes: o, alloc: alloc, compression: opts.Compression, trusted: opts.Trusted, key: opts.Key}
 }
 
 type server struct {
@@ -61,6 +68,8 @@ type server struct {
 	outboxes    Outboxes
 	alloc       memory.Allocator
 	compression Compression
+	trusted     func(context.Context) bool
+	key         []byte
 }
 
 // writerOptions are the IPC options of a stream to the caller of ctx.
@@ -81,11 +90,23 @@ func (s *server) writerOptions(ctx context.Context) []ipc.Option {
 }
 
 func (s *server) DoGet(tkt *flight.Ticket, ss flight.FlightService_DoGetServer) error {
-	t, err := DecodeTicket(tkt.GetTicket())
+	ctx := ss.Context()
+	var t Ticket
+	var err error
+	switch raw := tkt.GetTicket(); {
+	case IsSigned(raw):
+		t, err = DecodeSignedTicket(raw, s.key)
+	case s.trusted != nil && !s.trusted(ctx):
+		return status.Error(codes.Unauthenticated, "exchange: a stream outside the cluster needs a signed ticket")
+	default:
+		t, err = DecodeTicket(raw)
+	}
 	if err != nil {
+		if sqlerr.As(err).Code == InvalidAuthorization {
+			return status.Error(codes.PermissionDenied, sqlerr.As(err).Msg)
+		}
 		return toStatus(err)
 	}
-	ctx := ss.Context()
 	st, err := s.outboxes.Outbox(ctx, t.Query, t.Fragment, t.Partition)
 	if err != nil {
 		return toStatus(err)
@@ -96,7 +117,9 @@ func (s *server) DoGet(tkt *flight.Ticket, ss flight.FlightService_DoGetServer) 
 	if c, ok := st.(io.Closer); ok {
 		defer c.Close()
 	}
-	if err := s.send(ctx, st, ss); err != nil {
+	// A client outside the cluster reads with a stock Flight reader, which
+	// needs the schema even when there are no rows.
+	if err := s.send(ctx, st, ss, IsSigned(tkt.GetTicket())); err != nil {
 		return toStatus(err)
 	}
 	return nil
@@ -104,7 +127,7 @@ func (s *server) DoGet(tkt *flight.Ticket, ss flight.FlightService_DoGetServer) 
 
 // send writes the batches of st to ss as they come. The IPC writer is made
 // on the first batch, whose schema it announces.
-func (s *server) send(ctx context.Context, st Stream, ss flight.FlightService_DoGetServer) (err error) {
+func (s *server) send(ctx context.Context, st Stream, ss flight.FlightService_DoGetServer, announce bool) (err error) {
 	var w *flight.Writer
 	defer func() {
 		if w != nil {
@@ -116,6 +139,9 @@ func (s *server) send(ctx context.Context, st Stream, ss flight.FlightService_Do
 	for {
 		b, err := st.Next(ctx)
 		if errors.Is(err, io.EOF) {
+			if sc, ok := st.(interface{ Schema() *arrow.Schema }); ok && w == nil && announce && sc.Schema() != nil {
+				w = flight.NewRecordWriter(ss, append(s.writerOptions(ctx), ipc.WithSchema(sc.Schema()))...)
+			}
 			return nil
 		}
 		if err != nil {

@@ -1,6 +1,8 @@
 package exchange
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
 	"math"
@@ -92,4 +94,50 @@ func DecodeTicket(b []byte) (Ticket, error) {
 		return Ticket{}, err
 	}
 	return t, nil
+}
+
+// Signed tickets let a node serve a stream to a caller that does not hold
+// the cluster secret — a Flight SQL client fetching a result directly from
+// the executors — as long as the coordinator issued it the ticket: "QS",
+// a 16-byte HMAC-SHA256 of the ticket under the cluster's key, then the
+// ticket.
+const (
+	signedMagic0 = 'Q'
+	signedMagic1 = 'S'
+	macLen       = 16
+)
+
+// Sign returns the ticket's bytes authenticated with key.
+func (t Ticket) Sign(key []byte) []byte {
+	enc := t.Encode()
+	out := append([]byte{signedMagic0, signedMagic1}, ticketMAC(key, enc)...)
+	return append(out, enc...)
+}
+
+// IsSigned reports whether b is a signed ticket (not whether its
+// signature holds).
+func IsSigned(b []byte) bool {
+	return len(b) > 2+macLen && b[0] == signedMagic0 && b[1] == signedMagic1
+}
+
+// DecodeSignedTicket checks the signature of b under key and decodes the
+// ticket it carries.
+func DecodeSignedTicket(b, key []byte) (Ticket, error) {
+	if !IsSigned(b) || len(key) == 0 {
+		return Ticket{}, sqlerr.New(sqlerr.ProtocolViolation, "exchange: not a signed ticket")
+	}
+	mac, enc := b[2:2+macLen], b[2+macLen:]
+	if !hmac.Equal(mac, ticketMAC(key, enc)) {
+		return Ticket{}, sqlerr.New(InvalidAuthorization, "exchange: the ticket's signature does not match")
+	}
+	return DecodeTicket(enc)
+}
+
+// InvalidAuthorization is PostgreSQL's invalid_authorization_specification.
+const InvalidAuthorization = "28000"
+
+func ticketMAC(key, enc []byte) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write(enc)
+	return m.Sum(nil)[:macLen]
 }
