@@ -1,7 +1,9 @@
 package planner
 
 import (
+	"errors"
 	"math"
+	"regexp"
 	"strings"
 	"time"
 
@@ -374,6 +376,15 @@ func (b *binder) bindFunc(e *ast.FuncCallExpr, sc *scope, allowAgg bool) (Expr, 
 		if c, ok := v.(*Const); ok && c.untypedString {
 			v = castTo(c.typed(), physical.Timestamp)
 		}
+		if isNumeric(v.Type()) {
+			if err := str(1); err != nil {
+				return nil, err
+			}
+			if _, ok := args[1].(*Const); !ok {
+				return nil, sqlerr.At(sqlerr.FeatureNotSupported, p, "to_char: the template must be a constant")
+			}
+			return b.fold(&Func{Fn: physical.FnToCharNum, Arg: []Expr{v, args[1]}, T: physical.String}, p)
+		}
 		if !isTemporal(v.Type()) && !isNull(v.Type()) {
 			return nil, sqlerr.At(sqlerr.UndefinedFunction, p, "function to_char(%s, text) does not exist", physical.TypeName(v.Type()))
 		}
@@ -551,6 +562,9 @@ func (b *binder) bindFunc(e *ast.FuncCallExpr, sc *scope, allowAgg bool) (Expr, 
 	if x, ok, err := b.bindMoreFunc(name, args, p, arity, str, integer); ok {
 		return x, err
 	}
+	if x, ok, err := b.bindMoreFunc3(name, args, p, arity, str, integer); ok {
+		return x, err
+	}
 	if x, ok, err := b.bindPgFunc(name, args, e, sc, allowAgg, p); ok {
 		return x, err
 	}
@@ -625,7 +639,7 @@ func parseIntervalQuantity(s string) (int64, error) {
 // fold evaluates a constant expression now when an evaluator is available;
 // an evaluation error is returned with the expression's position.
 func (b *binder) fold(e Expr, p int) (Expr, error) {
-	if b.p.Eval == nil || !isConst(e) {
+	if b.p.Eval == nil || !isConst(e) || isVolatile(e) {
 		return e, nil
 	}
 	if _, ok := e.(*Const); ok {
@@ -884,4 +898,227 @@ func (b *binder) bindMoreFunc(name string, args []Expr, p int, arity func(lo, hi
 		return call(physical.FnDateDiff, physical.Int64)
 	}
 	return nil, false, nil
+}
+
+// isVolatile reports whether e calls a function that gives a new value per
+// evaluation (random, gen_random_uuid); such expressions are never folded.
+func isVolatile(e Expr) bool {
+	v := false
+	visitExpr(e, func(x Expr) {
+		if f, ok := x.(*Func); ok && (f.Fn == physical.FnRandom || f.Fn == physical.FnPgRandomUUID) {
+			v = true
+		}
+	})
+	return v
+}
+
+// pgTypeName is the name pg_typeof gives t.
+func pgTypeName(t arrow.DataType) string {
+	switch t.(type) {
+	case *arrow.BooleanType:
+		return "boolean"
+	case *arrow.Int8Type, *arrow.Int16Type:
+		return "smallint"
+	case *arrow.Int32Type:
+		return "integer"
+	case *arrow.Int64Type:
+		return "bigint"
+	case *arrow.Float32Type:
+		return "real"
+	case *arrow.Float64Type:
+		return "double precision"
+	case *arrow.Decimal128Type:
+		return "numeric"
+	case *arrow.StringType, *arrow.LargeStringType:
+		return "text"
+	case *arrow.Date32Type:
+		return "date"
+	case *arrow.TimestampType:
+		return "timestamp without time zone"
+	case *arrow.MonthDayNanoIntervalType:
+		return "interval"
+	case *arrow.NullType:
+		return "unknown"
+	}
+	return strings.ToLower(physical.TypeName(t))
+}
+
+// bindMoreFunc3 binds to_char's siblings of exec/kernels/morefuncs3.go
+// (random, age, isfinite, format), pg_typeof and typeof (folded from the
+// argument's type) and overlay (from substring and ||); ok is false when
+// name is none of them.
+func (b *binder) bindMoreFunc3(name string, args []Expr, p int, arity func(lo, hi int) error,
+	str, integer func(i int) error) (x Expr, ok bool, err error) {
+	timestamp := func(i int) error {
+		a := args[i]
+		if c, ok := a.(*Const); ok && c.untypedString {
+			a = castTo(c.typed(), physical.Timestamp)
+		}
+		if !isTemporal(a.Type()) && !isNull(a.Type()) {
+			return sqlerr.At(sqlerr.UndefinedFunction, p, "function %s(%s) does not exist", name, physical.TypeName(a.Type()))
+		}
+		args[i] = castTo(a, physical.Timestamp)
+		return nil
+	}
+	switch name {
+	case "random":
+		if err := arity(0, 0); err != nil {
+			return nil, true, err
+		}
+		return &Func{Fn: physical.FnRandom, T: physical.Float64}, true, nil
+	case "pg_typeof", "typeof":
+		if err := arity(1, 1); err != nil {
+			return nil, true, err
+		}
+		a := args[0]
+		c, lit := a.(*Const)
+		var s string
+		switch {
+		case name == "pg_typeof" && lit && c.untypedString:
+			s = "unknown"
+		case name == "pg_typeof":
+			s = pgTypeName(a.Type())
+		case lit && c.untypedString:
+			s = "VARCHAR"
+		default:
+			s = physical.TypeName(a.Type())
+		}
+		return &Const{Value: s, T: physical.String}, true, nil
+	case "age":
+		if err := arity(1, 2); err != nil {
+			return nil, true, err
+		}
+		if len(args) == 1 {
+			// age(x) is age(current_date, x): from today's midnight.
+			today := arrow.Date32FromTime(time.Now().UTC())
+			args = append([]Expr{castTo(&Const{Value: today, T: physical.Date}, physical.Timestamp)}, args...)
+		}
+		for i := range args {
+			if err := timestamp(i); err != nil {
+				return nil, true, err
+			}
+		}
+		x, err := b.fold(&Func{Fn: physical.FnAge, Arg: args, T: physical.Interval}, p)
+		return x, true, err
+	case "isfinite":
+		if err := arity(1, 1); err != nil {
+			return nil, true, err
+		}
+		if err := timestamp(0); err != nil {
+			return nil, true, err
+		}
+		return &Func{Fn: physical.FnIsFinite, Arg: args, T: physical.Boolean}, true, nil
+	case "format":
+		if len(args) < 1 {
+			return nil, true, sqlerr.At(sqlerr.UndefinedFunction, p, "function format() does not exist")
+		}
+		if err := str(0); err != nil {
+			return nil, true, err
+		}
+		for i := 1; i < len(args); i++ {
+			if c, ok := args[i].(*Const); ok && c.untypedString {
+				args[i] = c.typed()
+			}
+			args[i] = b.cast(args[i], physical.String)
+		}
+		x, err := b.fold(&Func{Fn: physical.FnFormat, Arg: args, T: physical.String}, p)
+		return x, true, err
+	case "__similar_re":
+		if err := arity(1, 1); err != nil {
+			return nil, true, err
+		}
+		if err := str(0); err != nil {
+			return nil, true, err
+		}
+		c, ok := args[0].(*Const)
+		if !ok {
+			return nil, true, sqlerr.At(sqlerr.FeatureNotSupported, p, "SIMILAR TO: the pattern must be a constant")
+		}
+		if c.Value == nil {
+			return c, true, nil
+		}
+		re, err := similarToRE2(c.Value.(string))
+		if err != nil {
+			return nil, true, sqlerr.At(sqlerr.InvalidParameterValue, p, "%s", err.Error())
+		}
+		return &Const{Value: re, T: physical.String}, true, nil
+	case "overlay":
+		// overlay(s PLACING r FROM n [FOR m]), pre-parsed to overlay(s, r,
+		// n[, m]): substring(s, 1, n-1) || r || substring(s, n+m), m
+		// defaulting to length(r).
+		if err := arity(3, 4); err != nil {
+			return nil, true, err
+		}
+		for i := 0; i < 2; i++ {
+			if err := str(i); err != nil {
+				return nil, true, err
+			}
+		}
+		for i := 2; i < len(args); i++ {
+			if err := integer(i); err != nil {
+				return nil, true, err
+			}
+		}
+		s, r, n := args[0], args[1], args[2]
+		var m Expr
+		if len(args) == 4 {
+			m = args[3]
+		} else {
+			m = castTo(&Func{Fn: physical.FnLength, Arg: []Expr{r}, T: physical.Int32}, physical.Int64)
+		}
+		one := &Const{Value: int64(1), T: physical.Int64}
+		head := &Func{Fn: physical.FnSubstring, Arg: []Expr{s, one, &Func{Fn: physical.FnSub, Arg: []Expr{n, one}, T: physical.Int64}}, T: physical.String}
+		tail := &Func{Fn: physical.FnSubstring, Arg: []Expr{s, &Func{Fn: physical.FnAdd, Arg: []Expr{n, m}, T: physical.Int64}}, T: physical.String}
+		cat := &Func{Fn: physical.FnConcatOp, Arg: []Expr{&Func{Fn: physical.FnConcatOp, Arg: []Expr{head, r}, T: physical.String}, tail}, T: physical.String}
+		x, err := b.fold(cat, p)
+		return x, true, err
+	}
+	return nil, false, nil
+}
+
+// similarToRE2 translates a SQL regular expression (SIMILAR TO; escape
+// character \) to an anchored RE2 pattern: % is .*, _ is ., a bare . $ ^
+// is literal, the rest (| * + ? {m,n} ( ) [ ]) means what it means in RE2.
+func similarToRE2(p string) (string, error) {
+	var b strings.Builder
+	b.WriteString("^(?s:")
+	inClass := false
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		switch {
+		case c == '\\':
+			if i+1 >= len(p) {
+				return "", errors.New("invalid escape sequence at the end of a SIMILAR TO pattern")
+			}
+			i++
+			b.WriteString(regexp.QuoteMeta(p[i : i+1]))
+		case inClass:
+			if c == ']' {
+				inClass = false
+			}
+			b.WriteByte(c)
+		case c == '[':
+			inClass = true
+			b.WriteByte(c)
+			if i+1 < len(p) && p[i+1] == '^' {
+				b.WriteByte('^')
+				i++
+			}
+			if i+1 < len(p) && p[i+1] == ']' {
+				b.WriteString("\\]")
+				i++
+			}
+		case c == '%':
+			b.WriteString(".*")
+		case c == '_':
+			b.WriteByte('.')
+		case c == '.' || c == '$' || c == '^':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	b.WriteString(")$")
+	return b.String(), nil
 }

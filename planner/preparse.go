@@ -292,6 +292,14 @@ func rewrite(sql string) rewriteResult {
 		if t.is("values") && (k == 0 || at(k-1).text == "(") && at(k+1).text == "(" {
 			rewriteValues(ts, k, replace)
 		}
+		// OVERLAY(s PLACING r FROM n [FOR m]) → overlay(s, r, n[, m]).
+		if t.is("overlay") && at(k+1).text == "(" {
+			rewriteOverlay(ts, k, replace)
+		}
+		// a [NOT] SIMILAR TO b → [NOT] regexp_like(a, __similar_re(b)).
+		if t.is("similar") && at(k+1).is("to") {
+			rewriteSimilarTo(ts, k, replace)
+		}
 		// $n placeholders (PostgreSQL) → __param(n); TiDB reads $1 as a name.
 		if t.kind == tokWord && isPlaceholder(t.text) {
 			replace[sig[k]] = "__param(" + t.text[1:] + ")"
@@ -531,4 +539,54 @@ func blank(replace map[int]string, from, to int) {
 	for j := from; j <= to; j++ {
 		replace[j] = ""
 	}
+}
+
+// rewriteOverlay turns the keywords PLACING, FROM and FOR at the top level
+// of the OVERLAY call at significant token k into commas.
+func rewriteOverlay(ts *stmtTokens, k int, replace map[int]string) {
+	end := ts.closing(k + 1)
+	if end < 0 {
+		return
+	}
+	depth := 0
+	for j := k + 2; j < end; j++ {
+		switch x := ts.at(j); {
+		case x.text == "(":
+			depth++
+		case x.text == ")":
+			depth--
+		case depth == 0 && (x.is("placing") || x.is("from") || x.is("for")):
+			replace[ts.sig[j]] = ","
+		}
+	}
+}
+
+// rewriteSimilarTo rewrites `a [NOT] SIMILAR TO b` (SIMILAR at significant
+// token k) when a and b are primary expressions; the binder translates
+// __similar_re's SQL regular expression to an anchored RE2 pattern.
+func rewriteSimilarTo(ts *stmtTokens, k int, replace map[int]string) {
+	lhsEnd := k - 1
+	not := ts.at(lhsEnd).is("not")
+	if not {
+		lhsEnd--
+	}
+	ls := primaryStart(ts.st, lhsEnd)
+	re := primaryEnd(ts.st, k+2)
+	if ls < 0 || re < 0 {
+		return
+	}
+	for _, j := range []int{ls, re} {
+		if _, done := replace[ts.sig[j]]; done {
+			return
+		}
+	}
+	open := "(regexp_like("
+	if not {
+		open = "(NOT regexp_like("
+		replace[ts.sig[k-1]] = ""
+	}
+	replace[ts.sig[ls]] = open + ts.at(ls).text
+	replace[ts.sig[k]] = ","
+	replace[ts.sig[k+1]] = "__similar_re("
+	replace[ts.sig[re]] = ts.at(re).text + ")))"
 }

@@ -24,7 +24,7 @@ func Eval(mem memory.Allocator, e physical.Expr, rec arrow.Record) (arrow.Array,
 // EvalConst evaluates an expression without column references (constant
 // folding) and returns its value in Literal.Value form (nil for NULL).
 func EvalConst(e physical.Expr) (any, error) {
-	ev := &evaluator{mem: memory.DefaultAllocator, n: 1}
+	ev := &evaluator{mem: memory.DefaultAllocator, n: 1, folding: true}
 	defer ev.close()
 	d, err := ev.eval(e)
 	if err != nil {
@@ -64,6 +64,8 @@ type evaluator struct {
 	cols  []arrow.Array
 	sel   []int32
 	taken map[int]arrow.Array
+	// folding is set by EvalConst: volatile functions refuse to run.
+	folding bool
 }
 
 func (ev *evaluator) close() {
@@ -82,7 +84,7 @@ func (ev *evaluator) sub(sel []int32) *evaluator {
 		}
 		sel = abs
 	}
-	return &evaluator{mem: ev.mem, n: len(sel), cols: ev.cols, sel: sel}
+	return &evaluator{mem: ev.mem, n: len(sel), cols: ev.cols, sel: sel, folding: ev.folding}
 }
 
 func (ev *evaluator) col(i int) (arrow.Array, error) {
@@ -216,6 +218,7 @@ func init() {
 	registerMore(kernelTable)
 	registerPg(kernelTable)
 	registerScalarFuncs(kernelTable)
+	registerFormatFuncs(kernelTable)
 }
 
 func releaseAll(ds []datum) {
@@ -243,11 +246,11 @@ func (ev *evaluator) call(c *physical.Call) (datum, error) {
 		}
 		allScalar = allScalar && d.isScalar()
 	}
-	if !allScalar || ev.n == 1 && ev.sel == nil && len(ev.cols) == 0 {
+	if !allScalar || volatile[c.Fn] || ev.n == 1 && ev.sel == nil && len(ev.cols) == 0 {
 		return k(ev, c, args)
 	}
 	// Constant folding: run the kernel over one row.
-	one := &evaluator{mem: ev.mem, n: 1}
+	one := &evaluator{mem: ev.mem, n: 1, folding: ev.folding}
 	d, err := k(one, c, args)
 	if err != nil {
 		return datum{}, err

@@ -228,6 +228,9 @@ func pgRegtypeArray(a []any) (any, error) {
 
 // randomUUIDKernel: gen_random_uuid(), a new value per row.
 func randomUUIDKernel(ev *evaluator, c *physical.Call, args []datum) (datum, error) {
+	if ev.folding {
+		return datum{}, errVolatile
+	}
 	b := array.NewStringBuilder(ev.mem)
 	defer b.Release()
 	var u [16]byte

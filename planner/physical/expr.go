@@ -280,3 +280,17 @@ const (
 	FnToTimestamp   = "to_timestamp"
 	FnDateDiff      = "date_diff"
 )
+
+// More functions (exec/kernels/morefuncs3.go): to_char_num(x, template) is
+// to_char of an int32, int64, float64 or decimal with PostgreSQL's numeric
+// template patterns; random() → float64 in [0, 1), volatile (never folded);
+// age(a, b timestamp) → interval with PostgreSQL's field normalization;
+// isfinite(x) → boolean; format(fmt, args… string) → text (not strict:
+// %s of NULL is empty, %L of NULL is NULL).
+const (
+	FnToCharNum = "to_char_num"
+	FnRandom    = "random"
+	FnAge       = "age"
+	FnIsFinite  = "isfinite"
+	FnFormat    = "format"
+)
