@@ -104,6 +104,13 @@ func CheckPassword(cat *catalog.Catalog, user, password string) error {
 // FlightBackend adapts eng to the Flight SQL door.
 func FlightBackend(eng *coordinator.Engine) flight.Backend { return flightBackend{eng: eng} }
 
+// FlightBackendFromExecutors is FlightBackend with results that need no
+// final merge read from the executors of eng's cluster, in parallel
+// (--flight-endpoints executors).
+func FlightBackendFromExecutors(eng *coordinator.Engine) flight.Backend {
+	return flightBackend{eng: eng, distribute: true}
+}
+
 type flightBackend struct {
 	eng *coordinator.Engine
 	// distribute lets clients read results from the executors directly.
