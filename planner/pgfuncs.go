@@ -632,8 +632,11 @@ func (b *binder) bindTableFunc(n *ast.TableSource, call *ast.FuncCallExpr) (LNod
 				}
 			}
 		}
-	case "generate_series", "generate_subscripts":
+	case "generate_series", "generate_subscripts", "range":
 		t = physical.Int32
+		if fname == "range" {
+			t = physical.Int64 // DuckDB's range is BIGINT
+		}
 		if constant {
 			var lo, hi, step int64 = 1, 0, 1
 			get := func(i int) (int64, bool) {
@@ -665,9 +668,14 @@ func (b *binder) bindTableFunc(n *ast.TableSource, call *ast.FuncCallExpr) (LNod
 				} else {
 					ok = false
 				}
+			} else if fname == "range" && len(args) == 1 {
+				// range(n): 0 … n-1.
+				lo = 0
+				hi, ok = get(0)
+				hi--
 			} else {
 				if len(args) < 2 || len(args) > 3 {
-					return nil, nil, sqlerr.At(sqlerr.UndefinedFunction, p, "function generate_series with %d arguments does not exist", len(args))
+					return nil, nil, sqlerr.At(sqlerr.UndefinedFunction, p, "function %s with %d arguments does not exist", fname, len(args))
 				}
 				var ok1, ok2, ok3 bool = true, true, true
 				lo, ok1 = get(0)
@@ -676,6 +684,14 @@ func (b *binder) bindTableFunc(n *ast.TableSource, call *ast.FuncCallExpr) (LNod
 					step, ok3 = get(2)
 				}
 				ok = ok1 && ok2 && ok3
+				if fname == "range" && ok {
+					// DuckDB's range stops before its end.
+					if step > 0 {
+						hi--
+					} else if step < 0 {
+						hi++
+					}
+				}
 			}
 			if step == 0 {
 				return nil, nil, sqlerr.At(sqlerr.InvalidParameterValue, p, "step size cannot equal zero")

@@ -647,7 +647,7 @@ func spellOperators(s spelled) (spelled, bool) {
 }
 
 // tableFuncs are the set-returning functions accepted in FROM.
-var tableFuncs = map[string]bool{"unnest": true, "generate_series": true, "generate_subscripts": true}
+var tableFuncs = map[string]bool{"unnest": true, "generate_series": true, "generate_subscripts": true, "range": true}
 
 // fromFollowers end a FROM item.
 var fromFollowers = map[string]bool{
@@ -695,7 +695,7 @@ func spellTableFuncs(s spelled) spelled {
 		case next.kind == tokQuoted || next.kind == tokWord && !fromFollowers[strings.ToLower(next.text)]:
 			repl += " AS"
 		default:
-			repl += " AS " + name
+			repl += ` AS "` + name + `"` // quoted: range is a keyword to TiDB
 		}
 		edits = append(edits, edit{sig[nameStart].pos, tokEnd(sig[end]), repl})
 		k = end

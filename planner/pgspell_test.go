@@ -28,7 +28,7 @@ func TestPgSpell(t *testing.T) {
 		{"SELECT array(select 1)", "SELECT __array_sub((select 1))"},
 		{"SELECT (f(x)).n", "SELECT __field(f(x), 'n')"},
 		{"SELECT pg_catalog.format_type(a, b) AS default", `SELECT format_type(a, b) AS "default"`},
-		{"SELECT * FROM unnest(current_schemas(true))", "SELECT * FROM (SELECT __tfn('unnest', current_schemas(true))) AS unnest"},
+		{"SELECT * FROM unnest(current_schemas(true))", "SELECT * FROM (SELECT __tfn('unnest', current_schemas(true))) AS \"unnest\""},
 		{"SELECT * FROM generate_series(1, 3) AS s(r), t", "SELECT * FROM (SELECT __tfn('generate_series', 1, 3)) AS s(r), t"},
 		{"SELECT * FROM t, pg_catalog.unnest(a) x WHERE true", "SELECT * FROM t, (SELECT __tfn('unnest', a)) AS x WHERE true"},
 		{"SELECT count(*) FILTER (WHERE x > 1) FROM t", "SELECT count(CASE WHEN x > 1 THEN 1 END) FROM t"},
