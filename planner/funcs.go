@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -109,6 +110,14 @@ func (b *binder) bindFunc(e *ast.FuncCallExpr, sc *scope, allowAgg bool) (Expr, 
 			return nil, sqlerr.At(sqlerr.UndefinedObject, p, "%s", err.(*sqlerr.Error).Msg)
 		}
 		return b.fold(b.cast(args[0], t), p)
+	case "__interval":
+		// PostgreSQL's interval 'n unit [n unit …] [hh:mm[:ss]]'.
+		c, ok := args[0].(*Const)
+		if len(args) != 1 || !ok {
+			return nil, sqlerr.At(sqlerr.SyntaxError, p, "interval literal expected")
+		}
+		text, _ := c.Value.(string)
+		return b.intervalText(text, p)
 	case "date_add", "date_sub", "adddate", "subdate":
 		if len(args) != 2 {
 			return nil, sqlerr.At(sqlerr.UndefinedFunction, p, "function %s with %d arguments does not exist", name, len(args))
@@ -569,6 +578,65 @@ func (b *binder) bindFunc(e *ast.FuncCallExpr, sc *scope, allowAgg bool) (Expr, 
 		return x, err
 	}
 	return nil, sqlerr.At(sqlerr.UndefinedFunction, p, "function %s does not exist", name)
+}
+
+// intervalText parses PostgreSQL's interval input: quantity-unit pairs
+// (year, month/mon, week, day, hour, minute/min, second/sec, plural or
+// not) and an optional [-]hh:mm[:ss] part.
+func (b *binder) intervalText(text string, p int) (Expr, error) {
+	bad := func() error {
+		return sqlerr.At(sqlerr.InvalidDatetimeFormat, p, "invalid input syntax for type interval: %q", text)
+	}
+	units := map[string]string{"year": "YEAR", "years": "YEAR", "y": "YEAR", "mon": "MONTH", "mons": "MONTH",
+		"month": "MONTH", "months": "MONTH", "week": "WEEK", "weeks": "WEEK", "w": "WEEK", "day": "DAY", "days": "DAY",
+		"d": "DAY", "hour": "HOUR", "hours": "HOUR", "h": "HOUR", "minute": "MINUTE", "minutes": "MINUTE",
+		"min": "MINUTE", "mins": "MINUTE", "m": "MINUTE", "second": "SECOND", "seconds": "SECOND", "sec": "SECOND",
+		"secs": "SECOND", "s": "SECOND", "quarter": "QUARTER", "quarters": "QUARTER"}
+	var sum arrow.MonthDayNanoInterval
+	fields := strings.Fields(strings.ToLower(text))
+	if len(fields) == 0 {
+		return nil, bad()
+	}
+	for i := 0; i < len(fields); i++ {
+		f := fields[i]
+		if strings.Contains(f, ":") {
+			neg := strings.HasPrefix(f, "-")
+			parts := strings.Split(strings.TrimLeft(f, "+-"), ":")
+			if len(parts) < 2 || len(parts) > 3 {
+				return nil, bad()
+			}
+			var ns int64
+			for j, unit := range []int64{3600e9, 60e9, 1e9}[:len(parts)] {
+				n, err := strconv.ParseInt(parts[j], 10, 64)
+				if err != nil {
+					return nil, bad()
+				}
+				ns += n * unit
+			}
+			if neg {
+				ns = -ns
+			}
+			sum.Nanoseconds += ns
+			continue
+		}
+		if i+1 >= len(fields) {
+			return nil, bad()
+		}
+		unit, ok := units[fields[i+1]]
+		if !ok {
+			return nil, bad()
+		}
+		iv, err := b.intervalConst(&Const{Value: f, T: physical.String}, unit, p)
+		if err != nil {
+			return nil, bad()
+		}
+		v := iv.(*Const).Value.(arrow.MonthDayNanoInterval)
+		sum.Months += v.Months
+		sum.Days += v.Days
+		sum.Nanoseconds += v.Nanoseconds
+		i++
+	}
+	return &Const{Value: sum, T: physical.Interval}, nil
 }
 
 // intervalConst builds INTERVAL 'n' unit as a constant.

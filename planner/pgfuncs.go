@@ -3,6 +3,7 @@ package planner
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/pingcap/tidb/pkg/parser/ast"
@@ -564,6 +565,65 @@ func splitQualified(s string) []string {
 	return out
 }
 
+// isTemporalSeries reports whether generate_series(start, stop, step)
+// runs over dates or timestamps.
+func isTemporalSeries(args []Expr) bool {
+	id := args[0].Type().ID()
+	return (id == arrow.DATE32 || id == arrow.TIMESTAMP) && args[2].Type().ID() == arrow.INTERVAL_MONTH_DAY_NANO
+}
+
+// temporalSeries is generate_series over timestamps (dates count as their
+// midnight; PostgreSQL returns timestamps for them too).
+func temporalSeries(args []Expr, p int) ([][]Expr, arrow.DataType, error) {
+	t := physical.Timestamp
+	at := func(i int) (time.Time, bool) {
+		c, ok := args[i].(*Const)
+		if !ok {
+			return time.Time{}, false
+		}
+		switch v := c.Value.(type) {
+		case arrow.Date32:
+			return v.ToTime(), true
+		case arrow.Timestamp:
+			return time.UnixMicro(int64(v)).UTC(), true
+		}
+		return time.Time{}, false
+	}
+	start, ok1 := at(0)
+	stop, ok2 := at(1)
+	step, ok3 := args[2].(*Const).Value.(arrow.MonthDayNanoInterval)
+	if !ok1 || !ok2 || !ok3 {
+		return nil, t, nil // a NULL argument: no rows
+	}
+	if step.Months == 0 && step.Days == 0 && step.Nanoseconds == 0 {
+		return nil, t, sqlerr.At(sqlerr.InvalidParameterValue, p, "step size cannot equal zero")
+	}
+	forward := step.Months > 0 || step.Months == 0 && (step.Days > 0 || step.Days == 0 && step.Nanoseconds > 0)
+	var rows [][]Expr
+	for v := start; ; v = addInterval(v, step) {
+		if forward && v.After(stop) || !forward && v.Before(stop) {
+			break
+		}
+		if len(rows) >= 10_000_000 {
+			return nil, t, sqlerr.At("54000", p, "generate_series: too many rows")
+		}
+		rows = append(rows, []Expr{&Const{Value: arrow.Timestamp(v.UnixMicro()), T: t}})
+	}
+	return rows, t, nil
+}
+
+// addInterval is t + iv as PostgreSQL adds them: months first, the day
+// clamped to the month's last, then days, then time.
+func addInterval(t time.Time, iv arrow.MonthDayNanoInterval) time.Time {
+	if iv.Months != 0 {
+		y, m, d := t.Date()
+		first := time.Date(y, m+time.Month(iv.Months), 1, t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), time.UTC)
+		last := first.AddDate(0, 1, -1).Day()
+		t = first.AddDate(0, 0, min(d, last)-1)
+	}
+	return t.AddDate(0, 0, int(iv.Days)).Add(time.Duration(iv.Nanoseconds))
+}
+
 // bindTableFunc binds `(SELECT __tfn('name', args…)) AS alias`, the
 // pre-parse form of a set-returning function in FROM, into constant rows.
 // Arguments must be constant, except that an argument over an outer
@@ -636,6 +696,13 @@ func (b *binder) bindTableFunc(n *ast.TableSource, call *ast.FuncCallExpr) (LNod
 		t = physical.Int32
 		if fname == "range" {
 			t = physical.Int64 // DuckDB's range is BIGINT
+		}
+		if constant && fname != "generate_subscripts" && len(args) == 3 && isTemporalSeries(args) {
+			var err error
+			if rows, t, err = temporalSeries(args, p); err != nil {
+				return nil, nil, err
+			}
+			break
 		}
 		if constant {
 			var lo, hi, step int64 = 1, 0, 1

@@ -245,16 +245,11 @@ func spellSimple(s spelled) spelled {
 			edits = append(edits, edit{a.pos, tokEnd(a), `"` + a.text + `"`})
 			k++
 		case t.is("interval") && at(k+1).kind == tokString && !intervalUnitWord(at(k+2)):
+			// interval '1 month 2 days' (the unit inside the string) →
+			// __interval('…'), a constant the binder parses; TiDB knows
+			// INTERVAL only as date arithmetic's 'n' UNIT.
 			lit := at(k + 1)
-			v := strings.ReplaceAll(strings.Trim(lit.text, "'"), "''", "'")
-			f := strings.Fields(v)
-			if len(f) == 2 {
-				unit := strings.TrimSuffix(strings.ToLower(f[1]), "s")
-				switch unit {
-				case "year", "month", "week", "day", "hour", "minute", "second", "quarter":
-					edits = append(edits, edit{t.pos, tokEnd(lit), "INTERVAL '" + f[0] + "' " + strings.ToUpper(unit)})
-				}
-			}
+			edits = append(edits, edit{t.pos, tokEnd(lit), "__interval(" + lit.text + ")"})
 			k++
 		case (t.is("current_user") || t.is("session_user") || t.is("current_role") || t.is("current_catalog") ||
 			t.is("current_schema")) && at(k+1).text != "(" && at(k-1).text != "." && !at(k-1).is("as"):

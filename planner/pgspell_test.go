@@ -33,7 +33,7 @@ func TestPgSpell(t *testing.T) {
 		{"SELECT * FROM t, pg_catalog.unnest(a) x WHERE true", "SELECT * FROM t, (SELECT __tfn('unnest', a)) AS x WHERE true"},
 		{"SELECT count(*) FILTER (WHERE x > 1) FROM t", "SELECT count(CASE WHEN x > 1 THEN 1 END) FROM t"},
 		{"SELECT sum(DISTINCT y) FILTER (WHERE x) FROM t", "SELECT sum(DISTINCT CASE WHEN x THEN y END) FROM t"},
-		{"SELECT d + interval '2 days'", "SELECT d + INTERVAL '2' DAY"},
+		{"SELECT d + interval '2 days'", "SELECT d + __interval('2 days')"},
 		{"SELECT current_user, session_user", "SELECT __pg_current_user(), __pg_session_user()"},
 		{"SELECT 'a::b', \"x::y\"", "SELECT 'a::b', \"x::y\""},
 	}
