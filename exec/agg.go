@@ -133,6 +133,8 @@ func newAggregator(call *physical.AggCall, mode physical.AggMode, argType arrow.
 		agg = &stringAgg{sep: call.Separator}
 	case physical.AggPercentileCont, physical.AggPercentileDisc:
 		agg = &quantileAgg{frac: call.Fraction, disc: call.Fn == physical.AggPercentileDisc}
+	case physical.AggMostFrequent:
+		agg = &modeAgg{t: argType}
 	default:
 		return nil, sqlerr.New(sqlerr.UndefinedFunction, "aggregate function %s is not supported", call.Fn)
 	}

@@ -9,6 +9,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/quarrydb/quarry/catalog/sqlerr"
+	"github.com/quarrydb/quarry/exec/kernels"
+	"github.com/quarrydb/quarry/planner/physical"
 )
 
 // Single-phase aggregates: they keep every value of a group, so they are
@@ -127,6 +129,62 @@ func (q *quantileAgg) result(mem memory.Allocator, n int, types []arrow.DataType
 		lo := int(math.Floor(pos))
 		hi := min(lo+1, len(v)-1)
 		b.Append(v[lo] + (v[hi]-v[lo])*(pos-float64(lo)))
+	}
+	return []arrow.Array{b.NewArray()}, nil
+}
+
+// modeAgg counts each group's non-NULL values and returns the most
+// frequent, the least of equally frequent ones (PostgreSQL's mode() WITHIN
+// GROUP (ORDER BY x) takes the first in the order). Single mode only.
+type modeAgg struct {
+	t      arrow.DataType
+	counts []map[any]int64
+	n      int64
+}
+
+func (m *modeAgg) grow(n int) { m.counts = growTo(m.counts, n) }
+
+func (m *modeAgg) update(gids []uint32, args []arrow.Array) error {
+	if len(args) != 1 {
+		return sqlerr.New(sqlerr.InternalError, "mode takes one argument, got %d", len(args))
+	}
+	a := args[0]
+	for i, g := range gids {
+		if a.IsNull(i) {
+			continue
+		}
+		c := m.counts[g]
+		if c == nil {
+			c = map[any]int64{}
+			m.counts[g] = c
+		}
+		v := kernels.ValueAt(a, i)
+		if _, seen := c[v]; !seen {
+			m.n++
+		}
+		c[v]++
+	}
+	return nil
+}
+
+// goBytes estimates the maps: a value and a count per distinct value.
+func (m *modeAgg) goBytes() int64 { return m.n * 64 }
+
+func (m *modeAgg) result(mem memory.Allocator, n int, types []arrow.DataType) ([]arrow.Array, error) {
+	m.grow(n)
+	b := array.NewBuilder(mem, m.t)
+	defer b.Release()
+	for g := 0; g < n; g++ {
+		var best any
+		var bestN int64
+		for v, c := range m.counts[g] {
+			if c > bestN || c == bestN && kernels.Compare(v, best, m.t) < 0 {
+				best, bestN = v, c
+			}
+		}
+		if err := physical.AppendValue(b, best); err != nil {
+			return nil, err
+		}
 	}
 	return []arrow.Array{b.NewArray()}, nil
 }

@@ -317,6 +317,23 @@ func (b *binder) bindFunc(e *ast.FuncCallExpr, sc *scope, allowAgg bool) (Expr, 
 			return &Func{Fn: physical.FnRound, Arg: out, T: physical.Decimal(t.Precision, s)}, nil
 		}
 		return &Func{Fn: physical.FnRound, Arg: out, T: physical.Float64}, nil
+	case "__mode", "mode":
+		// mode() WITHIN GROUP (ORDER BY x) in its pre-parse form, and
+		// DuckDB's mode(x).
+		if err := arity(1, 1); err != nil {
+			return nil, err
+		}
+		if !allowAgg {
+			return nil, sqlerr.At(sqlerr.GroupingError, p, "aggregate functions are not allowed here")
+		}
+		if hasAgg(args[0]) {
+			return nil, sqlerr.At(sqlerr.GroupingError, p, "aggregate function calls cannot be nested")
+		}
+		x := args[0]
+		if c, ok := x.(*Const); ok && c.untypedString {
+			x = c.typed()
+		}
+		return &aggCall{agg: AggExpr{Fn: physical.AggMostFrequent, Arg: x, T: x.Type()}}, nil
 	case "median", "quantile_cont", "quantile_disc", "__percentile_cont", "__percentile_disc":
 		// median(x), quantile_cont(x, f) (DuckDB), and the pre-parse form
 		// of percentile_cont(f) WITHIN GROUP (ORDER BY x).

@@ -274,6 +274,14 @@ func rewrite(sql string) rewriteResult {
 		if (t.is("percentile_cont") || t.is("percentile_disc")) && at(k+1).text == "(" {
 			rewriteWithinGroup(ts, k, replace)
 		}
+		// mode() WITHIN GROUP (ORDER BY x) → __mode(x).
+		if t.is("mode") && at(k+1).text == "(" && at(k-1).text != "." {
+			if at(k+2).text == ")" {
+				rewriteMode(ts, k, replace)
+			} else {
+				replace[sig[k]] = "__mode" // DuckDB's mode(x); MODE is a keyword to TiDB
+			}
+		}
 		// DISTINCT ON (e, …) → a marker item __distinct_on(e, …) first.
 		if t.is("distinct") && at(k+1).is("on") && at(k+2).text == "(" {
 			if m := ts.closing(k + 2); m > 0 {

@@ -139,6 +139,29 @@ func pgOnlyExtractField(t token) bool {
 	return false
 }
 
+// rewriteMode turns mode() WITHIN GROUP (ORDER BY x [ASC|DESC]) at
+// significant token k into __mode(x).
+func rewriteMode(ts *stmtTokens, k int, replace map[int]string) {
+	at := ts.at
+	if at(k+1).text != "(" || at(k+2).text != ")" || !at(k+3).is("within") || !at(k+4).is("group") ||
+		at(k+5).text != "(" || !at(k+6).is("order") || !at(k+7).is("by") {
+		return
+	}
+	close2 := ts.closing(k + 5)
+	if close2 < 0 {
+		return
+	}
+	last := close2 - 1
+	if at(last).is("asc") || at(last).is("desc") {
+		last--
+	}
+	if last < k+8 {
+		return
+	}
+	replace[ts.sig[k]] = "__mode(" + ts.text(k+8, last) + ")"
+	blank(replace, ts.sig[k]+1, ts.sig[close2])
+}
+
 // rewriteWithinGroup turns percentile_cont(f) WITHIN GROUP (ORDER BY x
 // [ASC|DESC]) at significant token k into __percentile_cont(x, f), with
 // f mirrored (1 - f) for DESC; percentile_disc likewise, ascending only.

@@ -134,12 +134,16 @@ const (
 	// the first value whose cumulative share reaches it. Single phase only.
 	AggPercentileCont = "percentile_cont"
 	AggPercentileDisc = "percentile_disc"
+	// AggMostFrequent is mode(): the most frequent non-NULL value of a
+	// group (the least of equally frequent ones), of the argument's type.
+	// Single phase.
+	AggMostFrequent = "mode"
 )
 
 // SinglePhase reports whether aggregate fn cannot be split into partial
 // and final phases.
 func SinglePhase(fn string) bool {
-	return fn == AggStringAgg || fn == AggPercentileCont || fn == AggPercentileDisc
+	return fn == AggStringAgg || fn == AggPercentileCont || fn == AggPercentileDisc || fn == AggMostFrequent
 }
 
 // AggCall is one aggregate. Arg is nil for count_star. T is the final result
