@@ -4,64 +4,17 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/quarrydb/quarry/coordinator/cluster"
-	"github.com/quarrydb/quarry/executor"
+	"github.com/quarrydb/quarry/coordinator/internal/testenv"
 )
 
-const testSecret = "test-secret"
-
-// startCluster starts a cluster endpoint and n executors with threads
-// each, all in this process but connected over loopback gRPC and Flight,
-// and waits until they registered.
+// startCluster starts n in-process executors of threads each.
 func startCluster(t testing.TB, n, threads int) *cluster.Cluster {
-	t.Helper()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() {
-		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	}
-	cl, err := cluster.Listen(cluster.Config{Addr: "127.0.0.1:0", Secret: testSecret, Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); cl.Serve(ctx) }()
-	for range n {
-		x, err := executor.New(executor.Config{Coordinator: cl.Addr(), Listen: "127.0.0.1:0", Secret: testSecret, Threads: threads, Logger: log})
-		if err != nil {
-			t.Fatal(err)
-		}
-		wg.Add(1)
-		go func() { defer wg.Done(); x.Run(ctx) }()
-	}
-	t.Cleanup(func() {
-		cancel()
-		wg.Wait()
-		cl.Close()
-	})
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		active := 0
-		for _, nd := range cl.Membership().Nodes() {
-			if nd.State == cluster.StateActive {
-				active++
-			}
-		}
-		if active == n {
-			return cl
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d executors registered", active, n)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	return testenv.StartCluster(t, n, threads)
 }
 
 // newClusterEngine is newEngine running its queries on cl.

@@ -2,6 +2,7 @@ package planner
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -143,37 +144,50 @@ func Exchanged(plan *physical.Plan, stats map[int]physical.OperatorStats) (rows,
 	return rows, bytes
 }
 
+// nodeShare is what the instances on one node did.
+type nodeShare struct {
+	node               string
+	instances          int
+	rows, bytes, nanos int64
+}
+
+// byNode sums instance figures per node, in node order.
+func byNode(is []physical.InstanceStats) []*nodeShare {
+	m := map[string]*nodeShare{}
+	var out []*nodeShare
+	for _, s := range is {
+		sh, ok := m[s.Node]
+		if !ok {
+			sh = &nodeShare{node: s.Node}
+			m[s.Node] = sh
+			out = append(out, sh)
+		}
+		sh.instances++
+		sh.rows += s.Rows
+		sh.bytes += s.Bytes
+		sh.nanos += s.Nanos
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].node < out[j].node })
+	return out
+}
+
 // describeInstances tells how an operator's work spread over its
 // instances: the skew (the largest instance's rows over the median's) and
 // each node's share.
 func describeInstances(is []physical.InstanceStats) string {
 	rows := make([]int64, len(is))
-	type share struct{ rows, bytes, nanos int64 }
-	byNode := map[string]*share{}
-	var nodes []string
 	for i, s := range is {
 		rows[i] = s.Rows
-		sh, ok := byNode[s.Node]
-		if !ok {
-			sh = &share{}
-			byNode[s.Node] = sh
-			nodes = append(nodes, s.Node)
-		}
-		sh.rows += s.Rows
-		sh.bytes += s.Bytes
-		sh.nanos += s.Nanos
 	}
-	sort.Slice(rows, func(i, j int) bool { return rows[i] < rows[j] })
-	sort.Strings(nodes)
+	slices.Sort(rows)
 	median := rows[(len(rows)-1)/2]
 	skew := "-"
 	if median > 0 {
 		skew = fmt.Sprintf("%.2f", float64(rows[len(rows)-1])/float64(median))
 	}
-	parts := make([]string, len(nodes))
-	for i, n := range nodes {
-		sh := byNode[n]
-		parts[i] = fmt.Sprintf("%s: rows=%d bytes=%s time=%s", n, sh.rows, formatBytes(sh.bytes), time.Duration(sh.nanos).Round(time.Microsecond))
+	var parts []string
+	for _, sh := range byNode(is) {
+		parts = append(parts, fmt.Sprintf("%s: rows=%d bytes=%s time=%s", sh.node, sh.rows, formatBytes(sh.bytes), time.Duration(sh.nanos).Round(time.Microsecond)))
 	}
 	return fmt.Sprintf("[instances=%d skew(max/median rows)=%s; %s]", len(is), skew, strings.Join(parts, "; "))
 }
@@ -183,18 +197,9 @@ func describeNodes(is []physical.InstanceStats) string {
 	if len(is) == 0 {
 		return "-"
 	}
-	count := map[string]int{}
-	var nodes []string
-	for _, s := range is {
-		if count[s.Node] == 0 {
-			nodes = append(nodes, s.Node)
-		}
-		count[s.Node]++
-	}
-	sort.Strings(nodes)
-	parts := make([]string, len(nodes))
-	for i, n := range nodes {
-		parts[i] = fmt.Sprintf("%s×%d", n, count[n])
+	var parts []string
+	for _, sh := range byNode(is) {
+		parts = append(parts, fmt.Sprintf("%s×%d", sh.node, sh.instances))
 	}
 	return strings.Join(parts, ", ")
 }

@@ -585,10 +585,10 @@ func (b *binder) bindFunc(e *ast.FuncCallExpr, sc *scope, allowAgg bool) (Expr, 
 		}
 		return &Func{Fn: physical.FnRegexpLike, Arg: args, T: physical.Boolean}, nil
 	}
-	if x, ok, err := b.bindMoreFunc(name, args, p, arity, str, integer); ok {
+	if x, ok, err := b.bindScalarFunc(name, args, p, arity, str, integer); ok {
 		return x, err
 	}
-	if x, ok, err := b.bindMoreFunc3(name, args, p, arity, str, integer); ok {
+	if x, ok, err := b.bindFormatFunc(name, args, p, arity, str, integer); ok {
 		return x, err
 	}
 	if x, ok, err := b.bindPgFunc(name, args, e, sc, allowAgg, p); ok {
@@ -746,9 +746,24 @@ func (b *binder) fold(e Expr, p int) (Expr, error) {
 	return &Const{Value: v, T: e.Type()}, nil
 }
 
-// bindMoreFunc binds the string, math and date functions of
-// exec/kernels/morefuncs2.go; ok is false when name is none of them.
-func (b *binder) bindMoreFunc(name string, args []Expr, p int, arity func(lo, hi int) error,
+// coerceArg casts args[i] of function name to `to`: an untyped string
+// literal is read as `to`; any other argument must be of a type accepts
+// (or NULL).
+func coerceArg(args []Expr, i int, to arrow.DataType, accepts func(arrow.DataType) bool, name string, p int) error {
+	a := args[i]
+	if c, ok := a.(*Const); ok && c.untypedString {
+		a = castTo(c.typed(), to)
+	}
+	if !accepts(a.Type()) && !isNull(a.Type()) {
+		return sqlerr.At(sqlerr.UndefinedFunction, p, "function %s(%s) does not exist", name, physical.TypeName(a.Type()))
+	}
+	args[i] = castTo(a, to)
+	return nil
+}
+
+// bindScalarFunc binds the string, math and date functions of
+// exec/kernels/scalarfuncs.go; ok is false when name is none of them.
+func (b *binder) bindScalarFunc(name string, args []Expr, p int, arity func(lo, hi int) error,
 	str, integer func(i int) error) (x Expr, ok bool, err error) {
 	strs := func(lo, hi int) error {
 		if err := arity(lo, hi); err != nil {
@@ -761,28 +776,8 @@ func (b *binder) bindMoreFunc(name string, args []Expr, p int, arity func(lo, hi
 		}
 		return nil
 	}
-	float := func(i int) error {
-		a := args[i]
-		if c, ok := a.(*Const); ok && c.untypedString {
-			a = castTo(c.typed(), physical.Float64)
-		}
-		if !isNumeric(a.Type()) && !isNull(a.Type()) {
-			return sqlerr.At(sqlerr.UndefinedFunction, p, "function %s(%s) does not exist", name, physical.TypeName(a.Type()))
-		}
-		args[i] = castTo(a, physical.Float64)
-		return nil
-	}
-	temporal := func(i int) error {
-		a := args[i]
-		if c, ok := a.(*Const); ok && c.untypedString {
-			a = castTo(c.typed(), physical.Timestamp)
-		}
-		if !isTemporal(a.Type()) && !isNull(a.Type()) {
-			return sqlerr.At(sqlerr.UndefinedFunction, p, "function %s(%s) does not exist", name, physical.TypeName(a.Type()))
-		}
-		args[i] = castTo(a, physical.Timestamp)
-		return nil
-	}
+	float := func(i int) error { return coerceArg(args, i, physical.Float64, isNumeric, name, p) }
+	temporal := func(i int) error { return coerceArg(args, i, physical.Timestamp, isTemporal, name, p) }
 	call := func(fn string, t arrow.DataType) (Expr, bool, error) {
 		return &Func{Fn: fn, Arg: args, T: t}, true, nil
 	}
@@ -1028,23 +1023,13 @@ func pgTypeName(t arrow.DataType) string {
 	return strings.ToLower(physical.TypeName(t))
 }
 
-// bindMoreFunc3 binds to_char's siblings of exec/kernels/morefuncs3.go
+// bindFormatFunc binds to_char's siblings of exec/kernels/formatfuncs.go
 // (random, age, isfinite, format), pg_typeof and typeof (folded from the
 // argument's type) and overlay (from substring and ||); ok is false when
 // name is none of them.
-func (b *binder) bindMoreFunc3(name string, args []Expr, p int, arity func(lo, hi int) error,
+func (b *binder) bindFormatFunc(name string, args []Expr, p int, arity func(lo, hi int) error,
 	str, integer func(i int) error) (x Expr, ok bool, err error) {
-	timestamp := func(i int) error {
-		a := args[i]
-		if c, ok := a.(*Const); ok && c.untypedString {
-			a = castTo(c.typed(), physical.Timestamp)
-		}
-		if !isTemporal(a.Type()) && !isNull(a.Type()) {
-			return sqlerr.At(sqlerr.UndefinedFunction, p, "function %s(%s) does not exist", name, physical.TypeName(a.Type()))
-		}
-		args[i] = castTo(a, physical.Timestamp)
-		return nil
-	}
+	timestamp := func(i int) error { return coerceArg(args, i, physical.Timestamp, isTemporal, name, p) }
 	switch name {
 	case "random":
 		if err := arity(0, 0); err != nil {

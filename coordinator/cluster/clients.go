@@ -69,15 +69,7 @@ func (c *Cluster) RunForClients(plan *physical.Plan, memLimit int64, done func(s
 		}
 		stats := map[int]physical.OperatorStats{}
 		for _, t := range a.tasks {
-			if t.result == nil {
-				continue
-			}
-			for _, s := range t.result.Stats {
-				st := stats[int(s.Node)]
-				st.Add(physical.InstanceStats{Node: t.node.ID, Instance: int(s.Instance),
-					Rows: s.Rows, Batches: s.Batches, Bytes: s.Bytes, Nanos: s.Nanos})
-				stats[int(s.Node)] = st
-			}
+			t.addStats(stats)
 		}
 		a.mu.Lock()
 		err := a.failure

@@ -101,15 +101,8 @@ func (c *Cluster) Serve(ctx context.Context) error {
 		case err := <-errc:
 			return err
 		case now := <-t.C:
-			before := map[string]string{}
-			for _, n := range c.m.Nodes() {
-				before[n.ID] = n.State
-			}
-			c.m.reap(now)
-			for _, n := range c.m.Nodes() {
-				if before[n.ID] == StateActive && n.State == StateLost {
-					c.log.Warn("executor lost: no heartbeat", "executor", n.ID, "timeout", c.m.Timeout)
-				}
+			for _, id := range c.m.reap(now) {
+				c.log.Warn("executor lost: no heartbeat", "executor", id, "timeout", c.m.Timeout)
 			}
 		}
 	}

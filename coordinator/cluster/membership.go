@@ -119,16 +119,29 @@ func (m *Membership) MarkLost(id string) {
 	}
 }
 
-// reap marks executors lost whose heartbeats stopped.
-func (m *Membership) reap(now time.Time) {
+// reap marks executors lost whose heartbeats stopped and returns them.
+func (m *Membership) reap(now time.Time) []string {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	var lost []string
 	for _, n := range m.nodes {
 		if n.State == StateActive && now.Sub(n.LastHeartbeat) > m.Timeout {
 			n.State = StateLost
 			n.Lost = now
+			lost = append(lost, n.ID)
 		}
 	}
+	return lost
+}
+
+// localPaths returns the path prefixes executor id declared local.
+func (m *Membership) localPaths(id string) []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if n, ok := m.nodes[id]; ok {
+		return n.LocalPaths
+	}
+	return nil
 }
 
 // Nodes returns a snapshot of every executor ever registered, by ID.

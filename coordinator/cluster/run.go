@@ -364,16 +364,24 @@ func (r *Run) collect(a *attempt) {
 			continue
 		}
 		peak += t.result.MemoryPeak
-		for _, s := range t.result.Stats {
-			st := stats[int(s.Node)]
-			st.Add(physical.InstanceStats{
-				Node: t.node.ID, Instance: int(s.Instance),
-				Rows: s.Rows, Batches: s.Batches, Bytes: s.Bytes, Nanos: s.Nanos,
-			})
-			stats[int(s.Node)] = st
-		}
+		t.addStats(stats)
 	}
 	r.stats, r.peak = stats, peak
+}
+
+// addStats adds the figures the task's executor reported to stats.
+func (t *task) addStats(stats map[int]physical.OperatorStats) {
+	if t.result == nil {
+		return
+	}
+	for _, s := range t.result.Stats {
+		st := stats[int(s.Node)]
+		st.Add(physical.InstanceStats{
+			Node: t.node.ID, Instance: int(s.Instance),
+			Rows: s.Rows, Batches: s.Batches, Bytes: s.Bytes, Nanos: s.Nanos,
+		})
+		stats[int(s.Node)] = st
+	}
 }
 
 // Stats are the operators' figures summed over all executors (complete

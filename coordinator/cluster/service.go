@@ -43,13 +43,7 @@ func (s *service) NextSplits(_ context.Context, req *clusterpb.SplitsRequest) (*
 		// The query ended (or never had this scan): nothing to read.
 		return &clusterpb.SplitsResponse{Done: true}, nil
 	}
-	var prefixes []string
-	for _, n := range s.m.Nodes() {
-		if n.ID == req.NodeId {
-			prefixes = n.LocalPaths
-		}
-	}
-	sps, done := q.take(prefixes, max(int(req.Max), 1))
+	sps, done := q.take(s.m.localPaths(req.NodeId), max(int(req.Max), 1))
 	resp := &clusterpb.SplitsResponse{Done: done}
 	for _, sp := range sps {
 		resp.Splits = append(resp.Splits, &clusterpb.Split{File: int32(sp.File), RowGroup: int32(sp.RowGroup)})

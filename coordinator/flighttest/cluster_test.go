@@ -7,7 +7,6 @@ import (
 	"net"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,15 +14,13 @@ import (
 	adbcflight "github.com/apache/arrow-adbc/go/adbc/driver/flightsql"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/quarrydb/quarry/coordinator"
-	"github.com/quarrydb/quarry/coordinator/cluster"
+	"github.com/quarrydb/quarry/coordinator/internal/testenv"
 	"github.com/quarrydb/quarry/coordinator/server"
-	"github.com/quarrydb/quarry/executor"
 	"github.com/quarrydb/quarry/flight"
 )
 
 // startClusterServer starts a Flight SQL door whose engine runs on a
-// cluster of n executors (in this process, over loopback gRPC and
-// Flight) and hands results out from the executors.
+// cluster of n in-process executors and hands results out from them.
 func startClusterServer(t testing.TB, n int) *testServer {
 	t.Helper()
 	data, err := filepath.Abs("../../testdata/tpch/sf0.01")
@@ -31,33 +28,7 @@ func startClusterServer(t testing.TB, n int) *testServer {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	const secret = "flighttest-cluster"
-	cl, err := cluster.Listen(cluster.Config{Addr: "127.0.0.1:0", Secret: secret, Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	t.Cleanup(func() {
-		cancel()
-		wg.Wait()
-		cl.Close()
-	})
-	wg.Add(1)
-	go func() { defer wg.Done(); cl.Serve(ctx) }()
-	for range n {
-		x, err := executor.New(executor.Config{Coordinator: cl.Addr(), Listen: "127.0.0.1:0", Secret: secret, Threads: 1, Logger: log})
-		if err != nil {
-			t.Fatal(err)
-		}
-		wg.Add(1)
-		go func() { defer wg.Done(); x.Run(ctx) }()
-	}
-	for deadline := time.Now().Add(10 * time.Second); cl.Membership().Threads() < n; time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("executors did not register")
-		}
-	}
+	cl := testenv.StartCluster(t, n, 1)
 	eng, err := coordinator.Open(coordinator.Config{DataDir: t.TempDir(), DefaultSchema: "tpch", Logger: log, Cluster: cl,
 		Sources: []coordinator.SourceSpec{{Name: "tpch", Path: data}}})
 	if err != nil {

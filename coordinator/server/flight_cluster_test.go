@@ -6,15 +6,13 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/flight"
 	"github.com/apache/arrow-go/v18/arrow/flight/flightsql"
 	"github.com/quarrydb/quarry/coordinator"
-	"github.com/quarrydb/quarry/coordinator/cluster"
-	"github.com/quarrydb/quarry/executor"
+	"github.com/quarrydb/quarry/coordinator/internal/testenv"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 )
@@ -29,33 +27,8 @@ func TestFlightEndpointsFromExecutors(t *testing.T) {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	const secret = "endpoints-test"
-	cl, err := cluster.Listen(cluster.Config{Addr: "127.0.0.1:0", Secret: secret, Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	defer func() {
-		cancel()
-		wg.Wait()
-		cl.Close()
-	}()
-	wg.Add(1)
-	go func() { defer wg.Done(); cl.Serve(ctx) }()
-	for range 2 {
-		x, err := executor.New(executor.Config{Coordinator: cl.Addr(), Listen: "127.0.0.1:0", Secret: secret, Threads: 1, Logger: log})
-		if err != nil {
-			t.Fatal(err)
-		}
-		wg.Add(1)
-		go func() { defer wg.Done(); x.Run(ctx) }()
-	}
-	for deadline := time.Now().Add(10 * time.Second); cl.Membership().Threads() < 2; time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("executors did not register")
-		}
-	}
+	cl := testenv.StartCluster(t, 2, 1)
+	ctx := context.Background()
 	eng, err := coordinator.Open(coordinator.Config{DataDir: t.TempDir(), DefaultSchema: "tpch", Logger: log, Cluster: cl,
 		Sources: []coordinator.SourceSpec{{Name: "tpch", Path: data}}})
 	if err != nil {

@@ -566,13 +566,7 @@ func (nf *numFormat) format(neg bool, digits string) string {
 			} else if !nf.fill {
 				b.WriteByte(' ')
 			}
-		case 'G':
-			if neg {
-				b.WriteByte('-')
-			} else {
-				b.WriteByte('+')
-			}
-		case 'L':
+		case 'G', 'L':
 			if neg {
 				b.WriteByte('-')
 			} else {

@@ -267,18 +267,9 @@ func concatWsKernel(ev *evaluator, c *physical.Call, args []datum) (datum, error
 	if args[0].isNull() {
 		return scalar(nil, physical.String), nil
 	}
-	strs := make([]strArg, len(args))
-	size := 0
-	for i, a := range args {
-		if a.isNull() {
-			continue
-		}
-		s, err := newStrArg(a)
-		if err != nil {
-			return datum{}, err
-		}
-		strs[i] = s
-		size += dataSize(a) + len(s.s)*n
+	strs, size, err := stringArgs(n, args)
+	if err != nil {
+		return datum{}, err
 	}
 	b := array.NewStringBuilder(ev.mem)
 	defer b.Release()

@@ -258,8 +258,9 @@ func lengthKernel(ev *evaluator, c *physical.Call, args []datum) (datum, error) 
 	return datum{arr: makeArray(t, n, andValidity(ev.mem, n, arr), buf), t: t}, nil
 }
 
-func concatKernel(ev *evaluator, c *physical.Call, args []datum) (datum, error) {
-	n := ev.n
+// stringArgs reads the non-NULL arguments as strings (a NULL one stays a
+// zero strArg) and sums the bytes a result joining them all may need.
+func stringArgs(n int, args []datum) ([]strArg, int, error) {
 	strs := make([]strArg, len(args))
 	size := 0
 	for i, a := range args {
@@ -268,10 +269,19 @@ func concatKernel(ev *evaluator, c *physical.Call, args []datum) (datum, error) 
 		}
 		s, err := newStrArg(a)
 		if err != nil {
-			return datum{}, err
+			return nil, 0, err
 		}
 		strs[i] = s
 		size += dataSize(a) + len(s.s)*n
+	}
+	return strs, size, nil
+}
+
+func concatKernel(ev *evaluator, c *physical.Call, args []datum) (datum, error) {
+	n := ev.n
+	strs, size, err := stringArgs(n, args)
+	if err != nil {
+		return datum{}, err
 	}
 	if c.Fn == physical.FnConcatOp {
 		return mapStrings(ev, args, size, func(i int) (string, error) {

@@ -247,7 +247,7 @@ const (
 	FnPgRandomUUID    = "pg_random_uuid"     // gen_random_uuid(): a version 4 UUID as text
 )
 
-// Further string, math and date functions (exec/kernels/morefuncs2.go).
+// Further string, math and date functions (exec/kernels/scalarfuncs.go).
 // initcap, reverse, translate(s, from, to), md5 → text; repeat(s, n int64)
 // (n ≤ 0: the empty string); ascii(s) → int32 (0 for the empty string); chr(n int64) → text;
 // starts_with(s, prefix) → boolean; octet_length, bit_length → int32;
@@ -281,7 +281,7 @@ const (
 	FnDateDiff      = "date_diff"
 )
 
-// More functions (exec/kernels/morefuncs3.go): to_char_num(x, template) is
+// More functions (exec/kernels/formatfuncs.go): to_char_num(x, template) is
 // to_char of an int32, int64, float64 or decimal with PostgreSQL's numeric
 // template patterns; random() → float64 in [0, 1), volatile (never folded);
 // age(a, b timestamp) → interval with PostgreSQL's field normalization;
