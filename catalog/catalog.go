@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -54,9 +55,20 @@ type Catalog struct {
 	// generated holds tables the process owning the catalog generates
 	// (sys.nodes), by lower("schema.name").
 	generated map[string]TableGenerator
+	// names counts changes that can make a name resolve differently
+	// (sources, views and memory tables created or dropped); see
+	// NamesVersion.
+	names atomic.Uint64
 
 	loads singleflight.Group
 }
+
+// NamesVersion changes whenever a table name may resolve differently than
+// before: a source, view or memory table was created or dropped. With
+// the identity of the datasets Lookup returns (a new *Dataset when its files
+// changed), it tells a kept plan whether it still reads what it was planned
+// against.
+func (c *Catalog) NamesVersion() uint64 { return c.names.Load() }
 
 type memEntry struct {
 	name  string
@@ -201,6 +213,7 @@ func (c *Catalog) AddSource(name, path string) error {
 		return sqlerr.Wrap(sqlerr.IOError, err, "cannot save source %q", name)
 	}
 	c.sources[key] = s
+	c.names.Add(1)
 	c.cache = map[string]*dsEntry{}
 	return nil
 }
@@ -255,6 +268,7 @@ func (c *Catalog) DropSource(name string) error {
 		return sqlerr.Wrap(sqlerr.IOError, err, "cannot drop source %q", name)
 	}
 	delete(c.sources, key)
+	c.names.Add(1)
 	c.cache = map[string]*dsEntry{}
 	return nil
 }
@@ -714,6 +728,7 @@ func (c *Catalog) CreateMemTable(name []string, schema *arrow.Schema, ifNotExist
 		return sqlerr.New(sqlerr.DuplicateTable, "table %q already exists", t)
 	}
 	c.mem[key] = &memEntry{name: t, table: newMemTable(schema)}
+	c.names.Add(1)
 	return nil
 }
 
@@ -751,6 +766,7 @@ func (c *Catalog) DropTable(name []string, ifExists bool) error {
 	e, ok := c.mem[key]
 	if ok {
 		delete(c.mem, key)
+		c.names.Add(1)
 	}
 	c.mu.Unlock()
 	if !ok {

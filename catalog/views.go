@@ -58,6 +58,7 @@ func (c *Catalog) DropView(path []string, defaultSchema string, ifExists bool) e
 
 func (c *Catalog) viewUpdate(fn func(b *bolt.Bucket) error) error {
 	err := c.db.Update(func(tx *bolt.Tx) error { return fn(tx.Bucket(bucketViews)) })
+	c.names.Add(1)
 	if _, ok := err.(*sqlerr.Error); ok || err == nil {
 		return err
 	}

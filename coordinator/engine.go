@@ -214,14 +214,16 @@ func (s *Session) Execute(ctx context.Context, sql string, sink ResultSink) erro
 		if obs != nil {
 			obs.StartStatement(i, len(parsed))
 		}
-		if err := s.executeOne(ctx, p, nil, sink); err != nil {
+		if err := s.executeOne(ctx, p, func() (*planner.Statement, error) {
+			return s.eng.planner.Plan(ctx, &s.sess, p)
+		}, sink); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (s *Session) executeOne(ctx context.Context, p *planner.Parsed, params *planner.Params, sink ResultSink) (err error) {
+func (s *Session) executeOne(ctx context.Context, p *planner.Parsed, plan func() (*planner.Statement, error), sink ResultSink) (err error) {
 	start := time.Now()
 	log := s.eng.log
 	s.job = jobFigures{}
@@ -247,12 +249,7 @@ func (s *Session) executeOne(ctx context.Context, p *planner.Parsed, params *pla
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	var stmt *planner.Statement
-	if params != nil {
-		stmt, err = s.eng.planner.PlanParams(ctx, &s.sess, p, params)
-	} else {
-		stmt, err = s.eng.planner.Plan(ctx, &s.sess, p)
-	}
+	stmt, err := plan()
 	if err != nil {
 		return err
 	}

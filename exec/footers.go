@@ -27,17 +27,26 @@ type footerEntry struct {
 	md    *metadata.FileMetaData
 }
 
-func (c *footerCache) get(path string, st fs.FileInfo) *metadata.FileMetaData {
+// fileVersion tells versions of a file apart: its size and modification
+// time.
+type fileVersion struct {
+	size  int64
+	mtime time.Time
+}
+
+func versionOf(st fs.FileInfo) fileVersion { return fileVersion{st.Size(), st.ModTime()} }
+
+func (c *footerCache) get(path string, v fileVersion) *metadata.FileMetaData {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.entries[path]
-	if !ok || e.size != st.Size() || !e.mtime.Equal(st.ModTime()) {
+	if !ok || e.size != v.size || !e.mtime.Equal(v.mtime) {
 		return nil
 	}
 	return e.md
 }
 
-func (c *footerCache) put(path string, st fs.FileInfo, md *metadata.FileMetaData) {
+func (c *footerCache) put(path string, v fileVersion, md *metadata.FileMetaData) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if _, ok := c.entries[path]; !ok && len(c.entries) >= maxFooters {
@@ -46,5 +55,5 @@ func (c *footerCache) put(path string, st fs.FileInfo, md *metadata.FileMetaData
 			break
 		}
 	}
-	c.entries[path] = footerEntry{size: st.Size(), mtime: st.ModTime(), md: md}
+	c.entries[path] = footerEntry{size: v.size, mtime: v.mtime, md: md}
 }

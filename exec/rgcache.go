@@ -2,12 +2,12 @@ package exec
 
 import (
 	"container/list"
-	"fmt"
 	"os"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -150,8 +150,8 @@ func copyRecord(r arrow.Record, mem memory.Allocator) (arrow.Record, error) {
 
 // fileStamp identifies a version of a file: a cached row group of another
 // version is never used.
-func fileStamp(path string, st os.FileInfo) string {
-	return path + "\x00" + strconv.FormatInt(st.Size(), 10) + "\x00" + strconv.FormatInt(st.ModTime().UnixNano(), 10)
+func fileStamp(path string, v fileVersion) string {
+	return path + "\x00" + strconv.FormatInt(v.size, 10) + "\x00" + strconv.FormatInt(v.mtime.UnixNano(), 10)
 }
 
 // rowGroupKey is the cache key of row group rg of the scan's open file,
@@ -176,7 +176,10 @@ func (s *scanOp) cacheKey(stamp string, md *metadata.FileMetaData, rg int) strin
 				s.columnsKey = "-" // partition values are the file's, not the row group's
 				break
 			}
-			fmt.Fprintf(&b, "\x00%d:%s", c.FileColumn, c.T)
+			b.WriteByte(0)
+			b.WriteString(strconv.Itoa(c.FileColumn))
+			b.WriteByte(':')
+			b.WriteString(c.T.String())
 		}
 		if s.columnsKey == "" {
 			s.columnsKey = b.String()
@@ -209,16 +212,23 @@ func (s *scanOp) cachedSplit(sp Split) []arrow.Record {
 	if len(s.leaves) == 0 || sp.File < 0 || sp.File >= len(s.n.Files) {
 		return nil
 	}
-	path := s.n.Files[sp.File].Path
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil
+	sf := &s.n.Files[sp.File]
+	path := sf.Path
+	// The plan names the file version it was made for; a plan that does
+	// not (an older coordinator) is served what the file is now.
+	v := fileVersion{sf.Size, time.Unix(0, sf.ModTime)}
+	if sf.ModTime == 0 {
+		st, err := os.Stat(path)
+		if err != nil {
+			return nil
+		}
+		v = versionOf(st)
 	}
-	md := footers.get(path, st)
+	md := footers.get(path, v)
 	if md == nil {
 		return nil
 	}
-	key := s.cacheKey(fileStamp(path, st), md, sp.RowGroup)
+	key := s.cacheKey(fileStamp(path, v), md, sp.RowGroup)
 	if key == "" {
 		return nil
 	}

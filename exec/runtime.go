@@ -145,6 +145,22 @@ type Execution struct {
 	closeOnce sync.Once
 	closed    atomic.Bool
 	eof       bool
+
+	// inline is the root fragment of a plan that is nothing else: it runs
+	// in the goroutine that calls Next, pulled batch by batch (no
+	// goroutine, channel or stack growth per query for point queries).
+	inline *inlineRoot
+}
+
+// inlineRoot is the state of a root fragment run by Next. mu keeps a
+// Close from another goroutine (after cancelling) from closing operators
+// that Next is running.
+type inlineRoot struct {
+	mu     sync.Mutex
+	f      *physical.Fragment
+	op     Operator
+	opened bool
+	done   bool
 }
 
 // exchange connects the local instances of one fragment to the instances
@@ -335,6 +351,10 @@ func Run(ctx context.Context, plan *physical.Plan, opts Options) (*Execution, er
 	e.ctx, e.cancel = context.WithCancel(ctx)
 	e.g, e.ctx = errgroup.WithContext(e.ctx)
 
+	if len(plan.Fragments) == 1 && len(local[root.ID]) == 1 {
+		e.inline = &inlineRoot{f: root}
+		return e, nil
+	}
 	for _, f := range plan.Fragments {
 		x := e.out
 		if f != root {
@@ -442,20 +462,7 @@ func (e *Execution) runInstance(f *physical.Fragment, inst, count int, s *sender
 			}
 		}
 	}()
-	env := &Env{
-		Alloc:     e.mem,
-		Instance:  inst,
-		Instances: count,
-		scans:     func(n *physical.ParquetScan) *scanShare { return e.scans[n.ID] },
-		Inbound:   func(frag int) (Receiver, error) { return e.inbound(inst, frag) },
-		Stats: func(id int) *StatsCounter {
-			if cs := e.stats[id]; inst < len(cs) {
-				return cs[inst]
-			}
-			return nil
-		},
-	}
-	op, err = Build(f.Root, env)
+	op, err = Build(f.Root, e.env(inst, count))
 	if err != nil {
 		return err
 	}
@@ -483,6 +490,83 @@ func (e *Execution) runInstance(f *physical.Fragment, inst, count int, s *sender
 	}
 }
 
+// env is what the operators of instance inst (of count) build with.
+func (e *Execution) env(inst, count int) *Env {
+	return &Env{
+		Alloc:     e.mem,
+		Instance:  inst,
+		Instances: count,
+		scans:     func(n *physical.ParquetScan) *scanShare { return e.scans[n.ID] },
+		Inbound:   func(frag int) (Receiver, error) { return e.inbound(inst, frag) },
+		Stats: func(id int) *StatsCounter {
+			if cs := e.stats[id]; inst < len(cs) {
+				return cs[inst]
+			}
+			return nil
+		},
+	}
+}
+
+// nextInline pulls the next batch of an inline root fragment.
+func (e *Execution) nextInline(ctx context.Context) (b arrow.Record, err error) {
+	r := e.inline
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	defer func() {
+		if p := recover(); p != nil {
+			err = recoverError(p)
+		}
+		if err != nil {
+			e.closeInline()
+			if errors.Is(err, io.EOF) {
+				e.eof = true
+			} else {
+				err = sqlerr.As(err)
+			}
+		}
+	}()
+	if r.done {
+		return nil, sqlerr.New(sqlerr.InternalError, "exec: Next after the execution failed")
+	}
+	if !r.opened {
+		r.opened = true
+		if r.op, err = Build(r.f.Root, e.env(0, 1)); err != nil {
+			return nil, err
+		}
+		if err := r.op.Open(e.ctx); err != nil {
+			return nil, err
+		}
+	}
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if err := e.ctx.Err(); err != nil {
+			return nil, err
+		}
+		b, err := r.op.Next(e.ctx)
+		if err != nil {
+			return nil, err
+		}
+		if b.NumRows() > 0 {
+			return b, nil
+		}
+		b.Release()
+	}
+}
+
+// closeInline closes the inline root's operators once.
+func (e *Execution) closeInline() {
+	r := e.inline
+	if r.done {
+		return
+	}
+	r.done = true
+	if r.op != nil {
+		guard(r.op.Close)
+	}
+}
+
 // Schema is the result schema with client-facing names.
 func (e *Execution) Schema() *arrow.Schema { return e.schema }
 
@@ -504,6 +588,9 @@ func (e *Execution) Next(ctx context.Context) (arrow.Record, error) {
 	}
 	if e.eof {
 		return nil, io.EOF
+	}
+	if e.inline != nil {
+		return e.nextInline(ctx)
 	}
 	if e.out == nil {
 		return nil, sqlerr.New(sqlerr.InternalError, "exec: the root fragment does not run on node %q", e.node)
@@ -543,6 +630,11 @@ func (e *Execution) Close() error {
 		e.closed.Store(true)
 		e.cancel()
 		e.wait()
+		if e.inline != nil {
+			e.inline.mu.Lock()
+			e.closeInline()
+			e.inline.mu.Unlock()
+		}
 		for _, x := range e.exchanges {
 			x.drain()
 		}

@@ -209,7 +209,7 @@ func (s *scanOp) openFile(fi int) error {
 	st, statErr := f.Stat()
 	cached := false
 	if statErr == nil {
-		if md := footers.get(path, st); md != nil {
+		if md := footers.get(path, versionOf(st)); md != nil {
 			opts, cached = append(opts, file.WithMetadata(md)), true
 		}
 	}
@@ -218,10 +218,10 @@ func (s *scanOp) openFile(fi int) error {
 		return s.corrupt(err)
 	}
 	if statErr == nil && !cached {
-		footers.put(path, st, pf.MetaData())
+		footers.put(path, versionOf(st), pf.MetaData())
 	}
 	if statErr == nil {
-		s.stamp = fileStamp(path, st)
+		s.stamp = fileStamp(path, versionOf(st))
 	}
 	props := pqarrow.ArrowReadProperties{BatchSize: batchRows, PreAllocBinaryData: true}
 	for _, c := range s.n.Columns {

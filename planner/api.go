@@ -55,6 +55,12 @@ type Params struct {
 	// type like a quoted literal. Nil Values plans without values, to
 	// learn the parameter and result types (Describe).
 	Values []any
+	// Generic plans with the placeholders left open, for a plan that is
+	// kept and bound to each execution's values (Statement.Generic,
+	// Planner.BindParams). Every placeholder needs a type in Types;
+	// Values are not read. (A describing plan of a statement without
+	// placeholders is generic too.)
+	Generic bool
 }
 
 // Parsed is one statement of a SQL text.
@@ -102,6 +108,9 @@ type Statement struct {
 	Logical string
 	// ParamTypes are the types of $1, $2, … (declared or inferred).
 	ParamTypes []arrow.DataType
+	// generic is set on a plan made with Params.Generic that can be kept
+	// (see Generic).
+	generic *genericPlan
 }
 
 // ConstEvaluator evaluates an expression that has no column references and

@@ -61,6 +61,9 @@ type binder struct {
 	// params supplies $n placeholders; slots records each one's type.
 	params *Params
 	slots  []*paramSlot
+	// reuse, when planning with open parameters (Params.Generic), collects
+	// what decides whether the plan can be kept (generic.go).
+	reuse *reuseTracker
 	// pgEmpty marks the columns of set-returning functions in FROM that
 	// yield no rows (see bindTableFunc).
 	pgEmpty map[ColumnID]bool
@@ -183,6 +186,7 @@ func (b *binder) bindTable(t *ast.TableName, alias string) (LNode, *scope, error
 		}
 		return nil, nil, err
 	}
+	b.dependOn(name, ds)
 	qual := alias
 	if qual == "" {
 		qual = name[len(name)-1]

@@ -569,9 +569,11 @@ func (b *binder) bindFunc(e *ast.FuncCallExpr, sc *scope, allowAgg bool) (Expr, 
 		if err := arity(0, 0); err != nil {
 			return nil, err
 		}
+		b.momentary()
 		now := time.Now().UTC()
 		return &Const{Value: arrow.Date32FromTime(now), T: physical.Date}, nil
 	case "now", "current_timestamp", "localtimestamp":
+		b.momentary()
 		now := time.Now().UTC()
 		return &Const{Value: arrow.Timestamp(now.UnixMicro()), T: physical.Timestamp}, nil
 	case "regexp_like":
@@ -592,6 +594,7 @@ func (b *binder) bindFunc(e *ast.FuncCallExpr, sc *scope, allowAgg bool) (Expr, 
 		return x, err
 	}
 	if x, ok, err := b.bindPgFunc(name, args, e, sc, allowAgg, p); ok {
+		b.momentary() // they read the session and the catalog
 		return x, err
 	}
 	return nil, sqlerr.At(sqlerr.UndefinedFunction, p, "function %s does not exist", name)
@@ -724,7 +727,7 @@ func parseIntervalQuantity(s string) (int64, error) {
 // fold evaluates a constant expression now when an evaluator is available;
 // an evaluation error is returned with the expression's position.
 func (b *binder) fold(e Expr, p int) (Expr, error) {
-	if b.p.Eval == nil || !isConst(e) || isVolatile(e) {
+	if b.p.Eval == nil || !foldable(e) {
 		return e, nil
 	}
 	if _, ok := e.(*Const); ok {
@@ -980,16 +983,23 @@ func (b *binder) bindScalarFunc(name string, args []Expr, p int, arity func(lo, 
 	return nil, false, nil
 }
 
-// isVolatile reports whether e calls a function that gives a new value per
-// evaluation (random, gen_random_uuid); such expressions are never folded.
-func isVolatile(e Expr) bool {
-	v := false
+// foldable reports whether e can be evaluated while planning: it reads no
+// column, no aggregate and no statement parameter, and calls no function
+// that gives a new value per evaluation (random, gen_random_uuid).
+func foldable(e Expr) bool {
+	ok := true
 	visitExpr(e, func(x Expr) {
-		if f, ok := x.(*Func); ok && (f.Fn == physical.FnRandom || f.Fn == physical.FnPgRandomUUID) {
-			v = true
+		switch x := x.(type) {
+		case *ColRef, *aggCall:
+			ok = false
+		case *Func:
+			switch x.Fn {
+			case physical.FnRandom, physical.FnPgRandomUUID, physical.FnParam:
+				ok = false
+			}
 		}
 	})
-	return v
+	return ok
 }
 
 // pgTypeName is the name pg_typeof gives t.
@@ -1060,6 +1070,7 @@ func (b *binder) bindFormatFunc(name string, args []Expr, p int, arity func(lo, 
 		}
 		if len(args) == 1 {
 			// age(x) is age(current_date, x): from today's midnight.
+			b.momentary()
 			today := arrow.Date32FromTime(time.Now().UTC())
 			args = append([]Expr{castTo(&Const{Value: today, T: physical.Date}, physical.Timestamp)}, args...)
 		}

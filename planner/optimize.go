@@ -338,7 +338,7 @@ func (o *optimizer) foldExpr(e Expr) Expr {
 			}
 		}
 	}
-	if !isConst(e) || o.p.Eval == nil {
+	if !foldable(e) || o.p.Eval == nil {
 		return e
 	}
 	pe, err := toPhysicalExpr(e, nil)

@@ -43,6 +43,12 @@ func (b *binder) bindParam(e *ast.FuncCallExpr) (Expr, error) {
 		}
 		b.slots[n-1] = slot
 	}
+	if b.params.Generic {
+		if slot.t == nil || isNull(slot.t) {
+			return nil, sqlerr.At(sqlerr.IndeterminateDatatype, p, "could not determine data type of parameter $%d", n)
+		}
+		return &Func{Fn: physical.FnParam, Arg: []Expr{&Const{Value: int64(n - 1), T: physical.Int64}}, T: slot.t}, nil
+	}
 	if b.params.Values == nil {
 		// Describing: a NULL of the declared type, or an untyped one
 		// whose type the context settles.

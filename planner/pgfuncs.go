@@ -74,6 +74,7 @@ func (b *binder) pgDatabase() string {
 }
 
 func (b *binder) model() (*pgcatalog.Model, error) {
+	b.momentary()
 	return pgcatalog.Snapshot(b.ctx, b.p.Catalog)
 }
 

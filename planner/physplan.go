@@ -2,6 +2,7 @@ package planner
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -72,6 +73,7 @@ type physBuilder struct {
 	frags  []*physical.Fragment
 	pruned map[string]int // rule statistics for EXPLAIN
 	fired  map[string]int
+	reuse  *reuseTracker // planning a generic plan
 }
 
 func (pb *physBuilder) base(cols []Column) physical.Base {
@@ -374,25 +376,37 @@ func (pb *physBuilder) buildScan(x *LScan) (physical.Node, bool, error) {
 		}
 		scan.Filter = f
 	}
-	prune := !pb.p.Disabled[RuleRowGroupPruning]
+	scan.Files, scan.Pruned = pruneFiles(x, ds, nFile, !pb.p.Disabled[RuleRowGroupPruning])
+	if scan.Pruned > 0 {
+		pb.fired[RuleRowGroupPruning]++
+	}
+	if pb.reuse != nil && slices.ContainsFunc(x.Filters, readsParams) {
+		pb.reuse.scans[scan.ID] = scanSource{x: x, ds: ds, nFile: nFile}
+	}
+	return scan, true, nil
+}
+
+// pruneFiles lists the row groups of ds that x reads: those its filters
+// do not exclude by statistics (all when prune is false).
+func pruneFiles(x *LScan, ds *catalog.Dataset, nFile int, prune bool) (files []physical.ScanFile, pruned int) {
 	for _, f := range ds.Files {
-		sf := physical.ScanFile{Path: f.Path, PartitionValues: f.PartitionValues}
+		sf := physical.ScanFile{Path: f.Path, PartitionValues: f.PartitionValues, Size: f.Size}
+		if !f.ModTime.IsZero() {
+			sf.ModTime = f.ModTime.UnixNano()
+		}
 		for rg, stats := range f.RowGroups {
 			if prune && rowGroupExcluded(x, ds, f, stats, nFile) {
-				scan.Pruned++
+				pruned++
 				continue
 			}
 			sf.RowGroups = append(sf.RowGroups, rg)
 			sf.Rows += stats.Rows
 		}
 		if len(sf.RowGroups) > 0 {
-			scan.Files = append(scan.Files, sf)
+			files = append(files, sf)
 		}
 	}
-	if scan.Pruned > 0 {
-		pb.fired[RuleRowGroupPruning]++
-	}
-	return scan, true, nil
+	return files, pruned
 }
 
 func (pb *physBuilder) buildMemoryScan(x *LScan) (physical.Node, bool, error) {
@@ -455,7 +469,7 @@ func valuesRecord(v *LValues) (arrow.Record, error) {
 
 // finish assigns consumers and appends the root fragment.
 func (pb *physBuilder) finish(root physical.Node, par bool) *physical.Plan {
-	if par {
+	if par && !pb.singleSplit(root) {
 		root = pb.cut(root)
 	}
 	rootID := len(pb.frags)
@@ -468,6 +482,29 @@ func (pb *physBuilder) finish(root physical.Node, par bool) *physical.Plan {
 		})
 	}
 	return &physical.Plan{Fragments: pb.frags}
+}
+
+// singleSplit reports whether parallel subtree root, the whole plan, reads
+// at most one split (row group): a second instance would have nothing to
+// do, so the plan runs as one fragment without an exchange (point queries
+// pay no gather). Only in embedded mode: a cluster keeps scans on its
+// executors.
+func (pb *physBuilder) singleSplit(root physical.Node) bool {
+	if pb.p.Instances != nil || len(pb.frags) > 0 {
+		return false
+	}
+	splits := 0
+	physical.Walk(root, func(n physical.Node) {
+		switch n := n.(type) {
+		case *physical.ParquetScan:
+			for _, f := range n.Files {
+				splits += len(f.RowGroups)
+			}
+		case *physical.ExchangeSource:
+			splits += 2
+		}
+	})
+	return splits <= 1
 }
 
 // ---- row-group pruning ----

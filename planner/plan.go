@@ -241,6 +241,10 @@ func (p *Planner) planWith(ctx context.Context, sess *Session, ps *Parsed, param
 	}
 	b := &binder{ctx: ctx, p: p, sess: sess, text: ps.rewritten, derived: map[string][][]string{},
 		nulls: ps.nulls, ctes: map[string]*cteDef{}, params: params}
+	if params != nil && (params.Generic || params.Values == nil) {
+		// A describing plan can be kept too when it has no parameters.
+		b.reuse = &reuseTracker{scans: map[int]scanSource{}}
+	}
 	for k, v := range ps.derived {
 		b.derived[k] = append([][]string{}, v...)
 	}
@@ -252,6 +256,7 @@ func (p *Planner) planWith(ctx context.Context, sess *Session, ps *Parsed, param
 		return nil, mapPos(err, ps.origin)
 	}
 	st.ParamTypes = b.paramTypes()
+	p.keep(b, st)
 	return st, nil
 }
 
@@ -347,7 +352,7 @@ func (p *Planner) finishPlan(b *binder, st *Statement, node LNode, names []strin
 	if err != nil {
 		return err
 	}
-	pb := &physBuilder{p: p, fired: o.fired}
+	pb := &physBuilder{p: p, fired: o.fired, reuse: b.reuse}
 	root, par, err := pb.build(node)
 	if err != nil {
 		return err

@@ -38,6 +38,7 @@ const (
 	UndefinedObject        = "42704"
 	InvalidName            = "42602"
 	UndefinedParameter     = "42P02"
+	IndeterminateDatatype  = "42P18"
 	ProtocolViolation      = "08P01"
 	WindowingError         = "42P20"
 	InvalidColumnReference = "42P10"

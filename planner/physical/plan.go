@@ -33,6 +33,10 @@ type ScanFile struct {
 	PartitionValues []any
 	// Rows is the number of rows in the chosen row groups (for estimates).
 	Rows int64
+	// Size and ModTime (Unix nanoseconds) are the version of the file the
+	// plan was made for, when known (0: unknown). A scan serves cached row
+	// groups of that version without looking at the file.
+	Size, ModTime int64
 }
 
 // ScanColumn is one output column of a scan.

@@ -196,7 +196,7 @@ func (e *encoder) scan(m *Node, x *physical.ParquetScan) error {
 	m.Kind = &Node_ParquetScan{k}
 	var err error
 	for _, f := range x.Files {
-		pf := &ScanFile{Path: []byte(f.Path), RowGroups: ints64(f.RowGroups), Rows: f.Rows}
+		pf := &ScanFile{Path: []byte(f.Path), RowGroups: ints64(f.RowGroups), Rows: f.Rows, Size: f.Size, ModTime: f.ModTime}
 		for _, v := range f.PartitionValues {
 			pv, verr := valueToPB(v)
 			err = errors.Join(err, verr)
@@ -573,7 +573,7 @@ func (d *decoder) node(m *Node, frags map[int]bool) (physical.Node, error) {
 func (d *decoder) scan(base physical.Base, m *ParquetScan) (physical.Node, error) {
 	x := &physical.ParquetScan{Base: base, Table: m.Table, Limit: m.Limit, Pruned: int(m.Pruned)}
 	for _, fm := range m.Files {
-		f := physical.ScanFile{Path: string(fm.Path), RowGroups: ints(fm.RowGroups), Rows: fm.Rows}
+		f := physical.ScanFile{Path: string(fm.Path), RowGroups: ints(fm.RowGroups), Rows: fm.Rows, Size: fm.Size, ModTime: fm.ModTime}
 		for _, vm := range fm.PartitionValues {
 			v, err := valueFromPB(vm)
 			if err != nil {

@@ -141,7 +141,7 @@ func aggregatePlan(memory.Allocator) *physical.Plan {
 	scan := &physical.ParquetScan{
 		Base: physical.Base{ID: 1, Out: scanOut}, Table: "tpch.sales",
 		Files: []physical.ScanFile{
-			{Path: "/data/part=1/day=2024-01-01/a.parquet", RowGroups: []int{0, 2}, PartitionValues: []any{int64(1), arrow.Date32(19723)}, Rows: 1000},
+			{Path: "/data/part=1/day=2024-01-01/a.parquet", RowGroups: []int{0, 2}, PartitionValues: []any{int64(1), arrow.Date32(19723)}, Rows: 1000, Size: 4096, ModTime: 1764030000123456789},
 			{Path: "/data/part=__HIVE_DEFAULT_PARTITION__/day=\xff/b.parquet", RowGroups: []int{1}, PartitionValues: []any{nil, nil}, Rows: 7},
 		},
 		Columns: []physical.ScanColumn{

@@ -800,6 +800,8 @@ type ScanFile struct {
 	RowGroups       []int64                `protobuf:"varint,2,rep,packed,name=row_groups,json=rowGroups,proto3" json:"row_groups,omitempty"`
 	PartitionValues []*Value               `protobuf:"bytes,3,rep,name=partition_values,json=partitionValues,proto3" json:"partition_values,omitempty"`
 	Rows            int64                  `protobuf:"varint,4,opt,name=rows,proto3" json:"rows,omitempty"`
+	Size            int64                  `protobuf:"varint,5,opt,name=size,proto3" json:"size,omitempty"`                      // the file version the plan was made for
+	ModTime         int64                  `protobuf:"varint,6,opt,name=mod_time,json=modTime,proto3" json:"mod_time,omitempty"` // Unix nanoseconds; 0: unknown
 	unknownFields   protoimpl.UnknownFields
 	sizeCache       protoimpl.SizeCache
 }
@@ -858,6 +860,20 @@ func (x *ScanFile) GetPartitionValues() []*Value {
 func (x *ScanFile) GetRows() int64 {
 	if x != nil {
 		return x.Rows
+	}
+	return 0
+}
+
+func (x *ScanFile) GetSize() int64 {
+	if x != nil {
+		return x.Size
+	}
+	return 0
+}
+
+func (x *ScanFile) GetModTime() int64 {
+	if x != nil {
+		return x.ModTime
 	}
 	return 0
 }
@@ -2902,13 +2918,15 @@ const file_planner_physical_planpb_plan_proto_rawDesc = "" +
 	"\tunion_all\x18\x15 \x01(\v2\x15.quarry.plan.UnionAllH\x00R\bunionAll\x12-\n" +
 	"\x06window\x18\x16 \x01(\v2\x13.quarry.plan.WindowH\x00R\x06window\x12-\n" +
 	"\x06expand\x18\x17 \x01(\v2\x13.quarry.plan.ExpandH\x00R\x06expandB\x06\n" +
-	"\x04kind\"\x90\x01\n" +
+	"\x04kind\"\xbf\x01\n" +
 	"\bScanFile\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\fR\x04path\x12\x1d\n" +
 	"\n" +
 	"row_groups\x18\x02 \x03(\x03R\trowGroups\x12=\n" +
 	"\x10partition_values\x18\x03 \x03(\v2\x12.quarry.plan.ValueR\x0fpartitionValues\x12\x12\n" +
-	"\x04rows\x18\x04 \x01(\x03R\x04rows\"s\n" +
+	"\x04rows\x18\x04 \x01(\x03R\x04rows\x12\x12\n" +
+	"\x04size\x18\x05 \x01(\x03R\x04size\x12\x19\n" +
+	"\bmod_time\x18\x06 \x01(\x03R\amodTime\"s\n" +
 	"\n" +
 	"ScanColumn\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1f\n" +
