@@ -72,7 +72,8 @@ func (c *RowCollector) End(string, int64) error { return nil }
 func (c *RowCollector) Rows() [][]any { return c.rows }
 
 // GoValue returns row i of arr as nil, bool, int64, float64, string or
-// slt.Numeric (decimals at their scale); dates and timestamps as text.
+// slt.Numeric (decimals at their scale); dates, timestamps and intervals as
+// text.
 func GoValue(arr arrow.Array, i int) any {
 	if arr.IsNull(i) || arr.DataType().ID() == arrow.NULL {
 		return nil
@@ -104,6 +105,8 @@ func GoValue(arr arrow.Array, i int) any {
 		return a.Value(i).FormattedString()
 	case *array.Timestamp:
 		return physical.FormatTimestamp(a.Value(i))
+	case *array.MonthDayNanoInterval:
+		return string(physical.AppendInterval(nil, a.Value(i)))
 	}
 	return arr.ValueStr(i)
 }

@@ -927,7 +927,7 @@ func (b *binder) bindExpr(e ast.ExprNode, sc *scope, allowAgg bool) (Expr, error
 					return neg, nil
 				}
 			}
-			if !isNumeric(v.Type()) && !isNull(v.Type()) {
+			if !isNumeric(v.Type()) && !isNull(v.Type()) && v.Type().ID() != arrow.INTERVAL_MONTH_DAY_NANO {
 				return nil, sqlerr.At(sqlerr.UndefinedFunction, pos(e), "operator does not exist: - %s", physical.TypeName(v.Type()))
 			}
 			return &Func{Fn: physical.FnNeg, Arg: []Expr{v}, T: v.Type()}, nil
@@ -1260,6 +1260,9 @@ func (b *binder) arith(op opcode.Op, l, r Expr, p int) (Expr, error) {
 	}
 	if lt.ID() == arrow.INTERVAL_MONTH_DAY_NANO && isTemporal(rt) && op == opcode.Plus {
 		return &Func{Fn: fn, Arg: []Expr{r, l}, T: dateIntervalType(rt, l)}, nil
+	}
+	if x, ok := intervalArith(op, fn, l, r); ok {
+		return x, nil
 	}
 	if isNull(lt) && isNull(rt) {
 		return &Const{T: physical.Int32}, nil

@@ -173,11 +173,21 @@ func (b *binder) bindFunc(e *ast.FuncCallExpr, sc *scope, allowAgg bool) (Expr, 
 		if c, ok := d.(*Const); ok && c.untypedString {
 			d = castTo(c.typed(), physical.Timestamp)
 		}
+		if d.Type().ID() == arrow.INTERVAL_MONTH_DAY_NANO {
+			switch field {
+			case "millennium", "century", "decade", "year", "quarter", "month", "day", "hour", "minute", "second",
+				"millisecond", "milliseconds", "microsecond", "microseconds", "epoch":
+			default:
+				return nil, sqlerr.At(sqlerr.InvalidParameterValue, p, "unit %q not supported for type INTERVAL", field)
+			}
+			return &Func{Fn: physical.FnExtract, Arg: []Expr{&Const{Value: field, T: physical.String}, d}, T: physical.Int64}, nil
+		}
 		if !isTemporal(d.Type()) && !isNull(d.Type()) {
 			return nil, sqlerr.At(sqlerr.UndefinedFunction, p, "function extract(%s) does not exist", physical.TypeName(d.Type()))
 		}
 		switch field {
-		case "year", "quarter", "month", "day", "hour", "minute", "second", "dow", "doy", "week", "epoch":
+		case "year", "quarter", "month", "day", "hour", "minute", "second", "dow", "doy", "week", "epoch",
+			"isodow", "isoyear", "decade", "century", "millisecond", "milliseconds", "microsecond", "microseconds":
 		default:
 			return nil, sqlerr.At(sqlerr.InvalidParameterValue, p, "unit %q not supported by EXTRACT", field)
 		}

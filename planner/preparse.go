@@ -308,6 +308,21 @@ func rewrite(sql string) rewriteResult {
 		if t.is("similar") && at(k+1).is("to") {
 			rewriteSimilarTo(ts, k, replace)
 		}
+		// LIMIT ALL (PostgreSQL: no limit), and OFFSET n [ROWS] written
+		// before LIMIT or FETCH FIRST, or alone, which TiDB's grammar
+		// lacks → LIMIT m OFFSET n.
+		if t.is("limit") && at(k+1).is("all") {
+			replace[sig[k+1]] = noLimit
+		}
+		if t.is("offset") && at(k+1).kind == tokNumber && !at(k-2).is("limit") {
+			rewriteOffset(ts, k, replace)
+		}
+		// Words TiDB reserves that PostgreSQL and DuckDB take as column
+		// names (range(n)'s column is "range") are quoted where they stand
+		// for a name.
+		if _, done := replace[sig[k]]; !done && t.kind == tokWord && keywordAsName(at(k-1), t, at(k+1)) {
+			replace[sig[k]] = `"` + t.text + `"`
+		}
 		// $n placeholders (PostgreSQL) → __param(n); TiDB reads $1 as a name.
 		if t.kind == tokWord && isPlaceholder(t.text) {
 			replace[sig[k]] = "__param(" + t.text[1:] + ")"
@@ -467,6 +482,74 @@ func rewriteValues(ts *stmtTokens, k int, replace map[int]string) {
 		replace[sig[end+1]] = " UNION ALL SELECT "
 		open = end + 2
 	}
+}
+
+// noLimit is the LIMIT that stands for none: more rows than any query
+// has, with room to add an offset.
+const noLimit = "4611686018427387904"
+
+// rewriteOffset moves OFFSET n [ROW|ROWS] at k behind the LIMIT or
+// FETCH {FIRST|NEXT} [m] {ROW|ROWS} ONLY that follows it (or LIMIT
+// noLimit when none does).
+func rewriteOffset(ts *stmtTokens, k int, replace map[int]string) {
+	at, sig := ts.at, ts.sig
+	j := k + 2
+	if at(j).is("row") || at(j).is("rows") {
+		replace[sig[j]] = ""
+		j++
+	}
+	count := noLimit
+	switch {
+	case at(j).is("limit") && (at(j+1).kind == tokNumber || at(j+1).is("all")):
+		if at(j + 1).kind == tokNumber {
+			count = at(j + 1).text
+		}
+		replace[sig[j]], replace[sig[j+1]] = "", ""
+	case at(j).is("fetch") && (at(j+1).is("first") || at(j+1).is("next")):
+		m := j + 2
+		count = "1"
+		if at(m).kind == tokNumber {
+			count = at(m).text
+			m++
+		}
+		if !(at(m).is("row") || at(m).is("rows")) || !at(m+1).is("only") {
+			return
+		}
+		for x := j; x <= m+1; x++ {
+			replace[sig[x]] = ""
+		}
+	}
+	replace[sig[k]] = "LIMIT " + count + " OFFSET"
+}
+
+// keywordAsName reports whether word t (between prev and next)
+// is one of the keywords TiDB reserves but PostgreSQL lets name a column,
+// used as a name: not a call, a window frame (ROWS BETWEEN …, RANGE 5
+// PRECEDING), FETCH FIRST … ROWS ONLY, CURRENT ROW or DDL.
+func keywordAsName(prev, t, next token) bool {
+	w := strings.ToLower(t.text)
+	switch w {
+	case "range", "rows", "groups", "key", "index", "rank", "row":
+	default:
+		return false
+	}
+	if next.text == "(" || prev.kind == tokNumber || next.kind == tokNumber || next.kind == tokString || prev.text == "." && w == "row" {
+		return false
+	}
+	for _, kw := range []string{"between", "unbounded", "current", "preceding", "following", "interval", "only", "on", "exclude"} {
+		if next.is(kw) {
+			return false
+		}
+	}
+	for _, kw := range []string{"primary", "foreign", "unique", "create", "drop", "current", "first", "next", "each", "use", "force", "ignore", "alter", "add", "fulltext", "spatial"} {
+		if prev.is(kw) {
+			return false
+		}
+	}
+	if next.kind == tokWord && isPlaceholder(next.text) {
+		return false // RANGE $1 PRECEDING
+	}
+	return true
 }
 
 // isPlaceholder reports whether a word is a $n parameter placeholder.

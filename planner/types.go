@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"github.com/pingcap/tidb/pkg/parser/opcode"
 	"regexp"
 	"strconv"
 	"strings"
@@ -218,4 +219,38 @@ func unify(op string, pos int, exprs ...Expr) ([]Expr, arrow.DataType, error) {
 func typeErr(pos int, op string, a, b arrow.DataType) error {
 	return sqlerr.At(sqlerr.UndefinedFunction, pos, "operator does not exist: %s %s %s",
 		physical.TypeName(a), op, physical.TypeName(b))
+}
+
+// intervalArith binds the interval operators PostgreSQL has: interval ±
+// interval, interval × number, number × interval, interval ÷ number (an
+// integer factor stays exact, any other is DOUBLE), and timestamp −
+// timestamp → interval.
+func intervalArith(op opcode.Op, fn string, l, r Expr) (Expr, bool) {
+	lt, rt := l.Type(), r.Type()
+	isIv := func(t arrow.DataType) bool { return t.ID() == arrow.INTERVAL_MONTH_DAY_NANO }
+	factor := func(e Expr) Expr {
+		if isInteger(e.Type()) {
+			return castTo(e, physical.Int64)
+		}
+		return castTo(e, physical.Float64)
+	}
+	switch {
+	case isIv(lt) && (isIv(rt) || isNull(rt)) && (op == opcode.Plus || op == opcode.Minus):
+		return &Func{Fn: fn, Arg: []Expr{l, castTo(r, physical.Interval)}, T: physical.Interval}, true
+	case isNull(lt) && isIv(rt) && (op == opcode.Plus || op == opcode.Minus):
+		return &Func{Fn: fn, Arg: []Expr{castTo(l, physical.Interval), r}, T: physical.Interval}, true
+	case isIv(lt) && (isNumeric(rt) || isNull(rt)) && op == opcode.Mul:
+		return &Func{Fn: fn, Arg: []Expr{l, factor(r)}, T: physical.Interval}, true
+	case (isNumeric(lt) || isNull(lt)) && isIv(rt) && op == opcode.Mul:
+		return &Func{Fn: fn, Arg: []Expr{r, factor(l)}, T: physical.Interval}, true
+	case isIv(lt) && (isNumeric(rt) || isNull(rt)) && op == opcode.Div:
+		return &Func{Fn: fn, Arg: []Expr{l, castTo(r, physical.Float64)}, T: physical.Interval}, true
+	case lt.ID() == arrow.TIMESTAMP && rt.ID() == arrow.TIMESTAMP && op == opcode.Minus:
+		return &Func{Fn: fn, Arg: []Expr{l, r}, T: physical.Interval}, true
+	case lt.ID() == arrow.TIMESTAMP && rt.ID() == arrow.DATE32 && op == opcode.Minus:
+		return &Func{Fn: fn, Arg: []Expr{l, castTo(r, physical.Timestamp)}, T: physical.Interval}, true
+	case lt.ID() == arrow.DATE32 && rt.ID() == arrow.TIMESTAMP && op == opcode.Minus:
+		return &Func{Fn: fn, Arg: []Expr{castTo(l, physical.Timestamp), r}, T: physical.Interval}, true
+	}
+	return nil, false
 }

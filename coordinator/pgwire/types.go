@@ -638,36 +638,7 @@ func appendClock(dst []byte, us int64) []byte {
 
 // appendInterval writes PostgreSQL's default (postgres style) interval text.
 func appendInterval(dst []byte, v arrow.MonthDayNanoInterval) []byte {
-	start := len(dst)
-	unit := func(n int64, name string) {
-		if n == 0 {
-			return
-		}
-		if len(dst) > start {
-			dst = append(dst, ' ')
-		}
-		dst = strconv.AppendInt(dst, n, 10)
-		dst = append(dst, ' ')
-		dst = append(dst, name...)
-		if n != 1 {
-			dst = append(dst, 's')
-		}
-	}
-	unit(int64(v.Months/12), "year")
-	unit(int64(v.Months%12), "mon")
-	unit(int64(v.Days), "day")
-	us := v.Nanoseconds / 1000
-	if us != 0 || len(dst) == start {
-		if len(dst) > start {
-			dst = append(dst, ' ')
-		}
-		if us < 0 {
-			dst = append(dst, '-')
-			us = -us
-		}
-		dst = appendClock(dst, us)
-	}
-	return dst
+	return physical.AppendInterval(dst, v)
 }
 
 func appendBytea(dst []byte, v []byte) []byte {

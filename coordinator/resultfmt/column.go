@@ -87,6 +87,8 @@ func NewColumn(arr arrow.Array) Column {
 			}
 			return t.AppendFormat(dst, "2006-01-02 15:04:05.999999")
 		}
+	case *array.MonthDayNanoInterval:
+		c.Append = func(dst []byte, i int) []byte { return physical.AppendInterval(dst, a.Value(i)) }
 	case *array.Null:
 		// A NULL array has no validity bitmap, so IsNull would say false.
 		c.IsNull = func(int) bool { return true }

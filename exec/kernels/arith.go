@@ -76,6 +76,8 @@ func arithKernel(ev *evaluator, c *physical.Call, args []datum) (datum, error) {
 		a = datum{arr: arr, t: a.t}
 	}
 	switch {
+	case isIntervalArith(c.Fn, ka, kb):
+		return intervalArith(ev, c, a, b)
 	case ka == kDate || ka == kTimestamp || ka == kInterval || kb == kInterval:
 		return dateArith(ev, c, a, b)
 	case ka != kb && !(ka == kDecimal && kb == kDecimal):

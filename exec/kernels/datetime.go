@@ -235,6 +235,8 @@ func extractKernel(ev *evaluator, c *physical.Call, args []datum) (datum, error)
 		v := rawValues[int64](a)
 		days = func(i int) int64 { d, _ := splitTS(v[i]); return d }
 		us = func(i int) int64 { _, u := splitTS(v[i]); return u }
+	case *array.MonthDayNanoInterval:
+		return extractInterval(ev, field, a)
 	default:
 		return datum{}, unsupported("extract", args[1].t)
 	}

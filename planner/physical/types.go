@@ -87,9 +87,68 @@ func FormatValue(v any, t arrow.DataType) string {
 	case arrow.Timestamp:
 		return FormatTimestamp(v)
 	case arrow.MonthDayNanoInterval:
-		return fmt.Sprintf("%d months %d days %d ns", v.Months, v.Days, v.Nanoseconds)
+		return string(AppendInterval(nil, v))
 	}
 	return fmt.Sprint(v)
+}
+
+// AppendInterval writes v as PostgreSQL's default (postgres style)
+// interval text: "1 year 2 mons 3 days 04:05:06.5", "-00:00:01", "00:00:00".
+func AppendInterval(dst []byte, v arrow.MonthDayNanoInterval) []byte {
+	start := len(dst)
+	unit := func(n int64, name string) {
+		if n == 0 {
+			return
+		}
+		if len(dst) > start {
+			dst = append(dst, ' ')
+		}
+		dst = strconv.AppendInt(dst, n, 10)
+		dst = append(dst, ' ')
+		dst = append(dst, name...)
+		if n != 1 {
+			dst = append(dst, 's')
+		}
+	}
+	unit(int64(v.Months/12), "year")
+	unit(int64(v.Months%12), "mon")
+	unit(int64(v.Days), "day")
+	us := v.Nanoseconds / 1000
+	if us == 0 && len(dst) > start {
+		return dst
+	}
+	if len(dst) > start {
+		dst = append(dst, ' ')
+	}
+	if us < 0 {
+		dst = append(dst, '-')
+		us = -us
+	}
+	sec, frac := us/1_000_000, us%1_000_000
+	two := func(n int64) {
+		if n < 10 {
+			dst = append(dst, '0')
+		}
+		dst = strconv.AppendInt(dst, n, 10)
+	}
+	two(sec / 3600)
+	dst = append(dst, ':')
+	two(sec / 60 % 60)
+	dst = append(dst, ':')
+	two(sec % 60)
+	if frac != 0 {
+		f := []byte{'.', '0', '0', '0', '0', '0', '0'}
+		for k := 6; k >= 1; k-- {
+			f[k] = byte('0' + frac%10)
+			frac /= 10
+		}
+		n := len(f)
+		for f[n-1] == '0' {
+			n--
+		}
+		dst = append(dst, f[:n]...)
+	}
+	return dst
 }
 
 // FormatFloat renders a double with up to 17 significant digits, shortest
