@@ -54,6 +54,9 @@ func newHashAggOp(n *physical.HashAggregate, in Operator, mem memory.Allocator) 
 		case physical.AggVarSamp, physical.AggVarPop, physical.AggStddevSamp, physical.AggStddevPop:
 			nstates = 3
 		}
+		if physical.TwoArg(call.Fn) {
+			nstates = regrStates
+		}
 		nout := 1
 		if n.Mode == physical.AggPartial {
 			nout = nstates
@@ -129,6 +132,10 @@ func newAggregator(call *physical.AggCall, mode physical.AggMode, argType arrow.
 		agg = v
 	case physical.AggApproxCountDistinct:
 		return &hllAgg{merge: merge, partial: mode == physical.AggPartial}, nil
+	case physical.AggCorr, physical.AggCovarPop, physical.AggCovarSamp, physical.AggRegrSlope,
+		physical.AggRegrIntercept, physical.AggRegrR2, physical.AggRegrCount, physical.AggRegrAvgX,
+		physical.AggRegrAvgY, physical.AggRegrSXX, physical.AggRegrSYY, physical.AggRegrSXY:
+		return &regrAgg{fn: call.Fn, merge: merge, partial: mode == physical.AggPartial}, nil
 	case physical.AggStringAgg:
 		agg = &stringAgg{sep: call.Separator}
 	case physical.AggPercentileCont, physical.AggPercentileDisc:
@@ -288,13 +295,13 @@ func (a *hashAggOp) consume(b arrow.Record) error {
 			}
 			continue
 		}
-		call := &a.n.Aggs[i]
-		if call.Arg != nil {
-			v, err := eval(a.mem, call.Arg, b)
+		for _, e := range a.n.Aggs[i].Args() {
+			v, err := eval(a.mem, e, b)
 			if err != nil {
+				releaseAll(args)
 				return err
 			}
-			args = []arrow.Array{v}
+			args = append(args, v)
 		}
 		err := agg.update(gids, args)
 		releaseAll(args)
@@ -312,8 +319,12 @@ func (a *hashAggOp) consume(b arrow.Record) error {
 func (a *hashAggOp) consumeSel(b arrow.Record, sel []int32) error {
 	keys := make([]arrow.Array, len(a.n.GroupBy))
 	defer releaseAll(keys)
-	args := make([]arrow.Array, len(a.aggs))
-	defer releaseAll(args)
+	args := make([][]arrow.Array, len(a.aggs))
+	defer func() {
+		for _, as := range args {
+			releaseAll(as)
+		}
+	}()
 	var err error
 	for i, e := range a.n.GroupBy {
 		if keys[i], err = eval(a.mem, e, b); err != nil {
@@ -321,11 +332,14 @@ func (a *hashAggOp) consumeSel(b arrow.Record, sel []int32) error {
 		}
 	}
 	for i := range a.aggs {
-		if err != nil {
-			break
-		}
-		if arg := a.n.Aggs[i].Arg; arg != nil {
-			args[i], err = eval(a.mem, arg, b)
+		for _, e := range a.n.Aggs[i].Args() {
+			if err != nil {
+				break
+			}
+			var v arrow.Array
+			if v, err = eval(a.mem, e, b); err == nil {
+				args[i] = append(args[i], v)
+			}
 		}
 	}
 	if err != nil {
@@ -343,10 +357,7 @@ func (a *hashAggOp) consumeSel(b arrow.Record, sel []int32) error {
 	ng := a.table.n
 	for i, agg := range a.aggs {
 		agg.grow(ng)
-		var in []arrow.Array
-		if args[i] != nil {
-			in = args[i : i+1]
-		}
+		in := args[i]
 		if su, ok := agg.(selUpdater); ok {
 			done, err := su.updateSel(gids, sel, in)
 			if err != nil {

@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/bits"
 	"slices"
+	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -203,6 +204,264 @@ func (v *varAgg) result(mem memory.Allocator, n int, types []arrow.DataType) ([]
 		vals[g], valid[g] = r, true
 	}
 	return []arrow.Array{fixedArray(mem, types[0], vals, valid)}, nil
+}
+
+// ---- corr, covar_pop / covar_samp, regr_* ----
+
+// regrStates is the number of state columns of a two-argument aggregate
+// (physical.AggCall.StateFields).
+const regrStates = 6
+
+// regrMoments are one group's running moments of its (y, x) pairs, on the
+// values minus a shift (the group's first pair, or the means of the first
+// state merged into it), as varAgg does.
+type regrMoments struct {
+	n              int64
+	shiftX, shiftY float64
+	meanX, meanY   float64 // of the shifted values
+	m2X, m2Y       float64 // sums of squared deviations from the means
+	cXY            float64 // co-moment: sum of (x - mean x)(y - mean y)
+}
+
+// regrAgg computes the two-argument statistics over the rows where both y
+// (args[0]) and x (args[1]) are non-NULL: Welford's update per pair, Chan
+// et al.'s pairwise formula to merge partial states. The results follow
+// PostgreSQL's float8_regr_* and float8_corr / float8_covar_* functions.
+type regrAgg struct {
+	fn      string
+	merge   bool // input is the regrStates state columns
+	partial bool // emit states rather than final values
+	st      []regrMoments
+}
+
+func (r *regrAgg) grow(n int) { r.st = growTo(r.st, n) }
+
+// goBytes is what the moments hold beyond the per-group allowance every
+// aggregate is charged (aggStateBytes).
+func (r *regrAgg) goBytes() int64 {
+	return int64(len(r.st)) * (int64(unsafe.Sizeof(regrMoments{})) - aggStateBytes)
+}
+
+// add folds the pair (x, y) into s.
+func (s *regrMoments) add(x, y float64) {
+	s.n++
+	if s.n == 1 {
+		s.shiftX, s.shiftY = x, y
+		// As PostgreSQL: a first value that is not finite makes its
+		// sums NaN rather than a zero variance.
+		if math.IsInf(x, 0) || math.IsNaN(x) {
+			s.m2X, s.cXY = math.NaN(), math.NaN()
+		}
+		if math.IsInf(y, 0) || math.IsNaN(y) {
+			s.m2Y, s.cXY = math.NaN(), math.NaN()
+		}
+		return
+	}
+	n := float64(s.n)
+	x -= s.shiftX
+	y -= s.shiftY
+	dx := x - s.meanX
+	dy := y - s.meanY
+	s.meanX += dx / n
+	s.meanY += dy / n
+	s.m2X += dx * (x - s.meanX)
+	s.m2Y += dy * (y - s.meanY)
+	s.cXY += dx * (y - s.meanY)
+}
+
+// merge folds in the state of nb pairs with means mx, my (not shifted),
+// sums of squared deviations qx, qy and co-moment c.
+func (s *regrMoments) merge(nb int64, mx, my, qx, qy, c float64) {
+	if nb <= 0 {
+		return
+	}
+	na := s.n
+	if na == 0 {
+		*s = regrMoments{n: nb, shiftX: mx, shiftY: my, m2X: qx, m2Y: qy, cXY: c}
+		return
+	}
+	n := na + nb
+	dx := (mx - s.shiftX) - s.meanX
+	dy := (my - s.shiftY) - s.meanY
+	w := float64(nb) / float64(n)
+	f := float64(na) * float64(nb) / float64(n)
+	s.meanX += dx * w
+	s.meanY += dy * w
+	s.m2X += qx + dx*dx*f
+	s.m2Y += qy + dy*dy*f
+	s.cXY += c + dx*dy*f
+	s.n = n
+}
+
+// addRaw folds the pairs of rows sel[j] (rows j if sel is nil) into
+// groups gids[j].
+func (r *regrAgg) addRaw(gids []uint32, sel []int32, args []arrow.Array) error {
+	if len(args) != 2 {
+		return sqlerr.New(sqlerr.InternalError, "%s takes two arguments, got %d", r.fn, len(args))
+	}
+	ya, ok := args[0].(*array.Float64)
+	if !ok {
+		return mismatch(r.fn, args[0])
+	}
+	xa, ok := args[1].(*array.Float64)
+	if !ok {
+		return mismatch(r.fn, args[1])
+	}
+	ys, xs := ya.Float64Values(), xa.Float64Values()
+	nulls := ya.NullN() > 0 || xa.NullN() > 0
+	st := r.st
+	for j, g := range gids {
+		i := j
+		if sel != nil {
+			i = int(sel[j])
+		}
+		if nulls && (ya.IsNull(i) || xa.IsNull(i)) {
+			continue
+		}
+		st[g].add(xs[i], ys[i])
+	}
+	return nil
+}
+
+func (r *regrAgg) update(gids []uint32, args []arrow.Array) error {
+	if !r.merge {
+		return r.addRaw(gids, nil, args)
+	}
+	if len(args) != regrStates {
+		return sqlerr.New(sqlerr.InternalError, "%s: %d state columns, want %d", r.fn, len(args), regrStates)
+	}
+	ca, ok := args[0].(*array.Int64)
+	if !ok {
+		return mismatch(r.fn, args[0])
+	}
+	var fs [regrStates - 1][]float64
+	for k := range fs {
+		a, ok := args[k+1].(*array.Float64)
+		if !ok {
+			return mismatch(r.fn, args[k+1])
+		}
+		fs[k] = a.Float64Values()
+	}
+	cs := ca.Int64Values()
+	nulls := ca.NullN() > 0
+	for i, g := range gids {
+		if nulls && ca.IsNull(i) {
+			continue
+		}
+		r.st[g].merge(cs[i], fs[0][i], fs[1][i], fs[2][i], fs[3][i], fs[4][i])
+	}
+	return nil
+}
+
+func (r *regrAgg) updateSel(gids []uint32, sel []int32, args []arrow.Array) (bool, error) {
+	if r.merge {
+		return false, nil
+	}
+	return true, r.addRaw(gids, sel, args)
+}
+
+func (r *regrAgg) result(mem memory.Allocator, n int, types []arrow.DataType) ([]arrow.Array, error) {
+	r.grow(n)
+	st := r.st[:n]
+	if r.partial {
+		counts := make([]int64, n)
+		var fs [regrStates - 1][]float64
+		for k := range fs {
+			fs[k] = make([]float64, n)
+		}
+		for g, s := range st {
+			counts[g] = s.n
+			if s.n > 0 {
+				fs[0][g], fs[1][g] = s.shiftX+s.meanX, s.shiftY+s.meanY
+			}
+			fs[2][g], fs[3][g], fs[4][g] = s.m2X, s.m2Y, s.cXY
+		}
+		out := []arrow.Array{fixedArray(mem, arrow.PrimitiveTypes.Int64, counts, nil)}
+		for _, f := range fs {
+			out = append(out, fixedArray(mem, arrow.PrimitiveTypes.Float64, f, nil))
+		}
+		return out, nil
+	}
+	if r.fn == physical.AggRegrCount {
+		counts := make([]int64, n)
+		for g, s := range st {
+			counts[g] = s.n
+		}
+		return []arrow.Array{fixedArray(mem, types[0], counts, nil)}, nil
+	}
+	vals := make([]float64, n)
+	valid := make([]bool, n)
+	for g := range st {
+		vals[g], valid[g] = regrValue(r.fn, &st[g])
+	}
+	return []arrow.Array{fixedArray(mem, types[0], vals, valid)}, nil
+}
+
+// regrValue is the value of aggregate fn for moments s, false for NULL:
+// none for no pairs, covar_samp below two; corr when x or y is constant,
+// regr_slope, regr_intercept and regr_r2 when x is (a vertical line); and
+// regr_r2 is 1 when only y is (a horizontal line).
+func regrValue(fn string, s *regrMoments) (float64, bool) {
+	if s.n == 0 {
+		return 0, false
+	}
+	n := float64(s.n)
+	sxx, syy, sxy := s.m2X, s.m2Y, s.cXY
+	switch fn {
+	case physical.AggCovarPop:
+		return sxy / n, true
+	case physical.AggCovarSamp:
+		if s.n < 2 {
+			return 0, false
+		}
+		return sxy / (n - 1), true
+	case physical.AggCorr:
+		if sxx == 0 || syy == 0 {
+			return 0, false
+		}
+		// PostgreSQL's sqrt(Sxx·Syy), unless the product overflows or
+		// underflows where the result need not.
+		d := math.Sqrt(sxx * syy)
+		if math.IsInf(d, 0) || d == 0 {
+			d = math.Sqrt(sxx) * math.Sqrt(syy)
+		}
+		return sxy / d, true
+	case physical.AggRegrR2:
+		if sxx == 0 {
+			return 0, false
+		}
+		if syy == 0 {
+			return 1, true
+		}
+		// PostgreSQL's Sxy²/(Sxx·Syy), unless a product overflows or
+		// underflows.
+		num, den := sxy*sxy, sxx*syy
+		if math.IsInf(num, 0) || math.IsInf(den, 0) || den == 0 || num == 0 && sxy != 0 {
+			return (sxy / sxx) * (sxy / syy), true
+		}
+		return num / den, true
+	case physical.AggRegrSlope:
+		if sxx == 0 {
+			return 0, false
+		}
+		return sxy / sxx, true
+	case physical.AggRegrIntercept:
+		if sxx == 0 {
+			return 0, false
+		}
+		return (s.shiftY + s.meanY) - (s.shiftX+s.meanX)*(sxy/sxx), true
+	case physical.AggRegrAvgX:
+		return s.shiftX + s.meanX, true
+	case physical.AggRegrAvgY:
+		return s.shiftY + s.meanY, true
+	case physical.AggRegrSXX:
+		return sxx, true
+	case physical.AggRegrSYY:
+		return syy, true
+	case physical.AggRegrSXY:
+		return sxy, true
+	}
+	return 0, false
 }
 
 // decToFloat converts like CAST(decimal AS double): exactly rounded while

@@ -32,11 +32,23 @@ type aggResult map[string][]any
 // 7 rows.
 func runAggPhases(t *testing.T, mem memory.Allocator, schema *arrow.Schema, keys, vals []any, grouped bool, aggs []physical.AggCall, parts int) aggResult {
 	t.Helper()
+	return runAggPhasesCols(t, mem, schema, [][]any{keys, vals}, grouped, aggs, parts)
+}
+
+// runAggPhasesCols is runAggPhases over any number of columns, the key
+// first.
+func runAggPhasesCols(t *testing.T, mem memory.Allocator, schema *arrow.Schema, cols [][]any, grouped bool, aggs []physical.AggCall, parts int) aggResult {
+	t.Helper()
+	keys := cols[0]
 	batchesOf := func(lo, hi int) []arrow.Record {
 		var out []arrow.Record
 		for s := lo; s < hi; s += 7 {
 			e := min(s+7, hi)
-			out = append(out, record(t, mem, schema, keys[s:e], vals[s:e]))
+			part := make([]any, len(cols))
+			for c, vs := range cols {
+				part[c] = vs[s:e]
+			}
+			out = append(out, record(t, mem, schema, part...))
 		}
 		return out
 	}
@@ -604,6 +616,9 @@ func TestStatsAggScanSelection(t *testing.T) {
 	lit := func(v int64) physical.Expr { return &physical.Literal{Value: v, T: i64} }
 	mod := &physical.Call{Fn: physical.FnMod, Args: []physical.Expr{col(0, i64), lit(3)}, T: i64}
 	pred := &physical.Call{Fn: physical.FnNe, Args: []physical.Expr{mod, lit(0)}, T: bln}
+	toF64 := func(e physical.Expr) physical.Expr {
+		return &physical.Call{Fn: physical.FnCast, Args: []physical.Expr{e}, T: f64}
+	}
 	checked := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer checked.AssertSize(t, 0)
 	run := func(inScan bool) [][]string {
@@ -619,6 +634,9 @@ func TestStatsAggScanSelection(t *testing.T) {
 			call(physical.AggStddevPop, col(3, i64), f64),
 			call(physical.AggApproxCountDistinct, col(0, i64), i64),
 			call(physical.AggApproxCountDistinct, col(3, i64), i64),
+			regrCallOf(physical.AggCorr, toF64(col(2, dec(12, 2))), toF64(col(3, i64))),
+			regrCallOf(physical.AggRegrIntercept, toF64(col(3, i64)), toF64(col(0, i64))),
+			regrCallOf(physical.AggRegrCount, toF64(col(2, dec(12, 2))), toF64(col(3, i64))),
 		)
 		srt := &physical.Sort{Base: base(agg.Schema()), Input: agg, Keys: []physical.SortKey{{Col: 0}}}
 		rows, _, err := runPlan(t, onePlan(srt), Options{Alloc: checked, Parallelism: 2})
@@ -632,4 +650,239 @@ func TestStatsAggScanSelection(t *testing.T) {
 		t.Fatalf("only %d groups", len(want))
 	}
 	equalRows(t, got, want)
+}
+
+var regrFns = []string{
+	physical.AggCorr, physical.AggCovarPop, physical.AggCovarSamp, physical.AggRegrSlope,
+	physical.AggRegrIntercept, physical.AggRegrR2, physical.AggRegrCount, physical.AggRegrAvgX,
+	physical.AggRegrAvgY, physical.AggRegrSXX, physical.AggRegrSYY, physical.AggRegrSXY,
+}
+
+// regrCall is fn(y, x) over float64 columns y and x.
+func regrCall(fn string, y, x int) physical.AggCall {
+	return regrCallOf(fn, col(y, f64), col(x, f64))
+}
+
+// regrCallOf is fn(y, x) over float64 expressions.
+func regrCallOf(fn string, y, x physical.Expr) physical.AggCall {
+	t := f64
+	if fn == physical.AggRegrCount {
+		t = i64
+	}
+	pair := &physical.Call{Fn: physical.AggArgPair, Args: []physical.Expr{y, x}, T: f64}
+	return physical.AggCall{Fn: fn, Arg: pair, T: t}
+}
+
+// exactRegr computes fn over the pairs (ys[i], xs[i]) exactly (in
+// rationals, a square root last), with PostgreSQL's NULL rules; ok is false
+// for NULL. scale is the magnitude the result's error is measured against:
+// a difference of large terms (an intercept, a co-moment of uncorrelated
+// data) can be exactly 0 or tiny where the terms are not.
+func exactRegr(fn string, ys, xs []float64) (want any, scale float64, ok bool) {
+	n := int64(len(xs))
+	if fn == physical.AggRegrCount {
+		return n, 0, true
+	}
+	if n == 0 || fn == physical.AggCovarSamp && n < 2 {
+		return nil, 0, false
+	}
+	rat := func(v float64) *big.Rat { return new(big.Rat).SetFloat64(v) }
+	mean := func(vs []float64) *big.Rat {
+		s := new(big.Rat)
+		for _, v := range vs {
+			s.Add(s, rat(v))
+		}
+		return s.Quo(s, big.NewRat(n, 1))
+	}
+	mx, my := mean(xs), mean(ys)
+	sxx, syy, sxy := new(big.Rat), new(big.Rat), new(big.Rat)
+	for i := range xs {
+		dx := new(big.Rat).Sub(rat(xs[i]), mx)
+		dy := new(big.Rat).Sub(rat(ys[i]), my)
+		sxx.Add(sxx, new(big.Rat).Mul(dx, dx))
+		syy.Add(syy, new(big.Rat).Mul(dy, dy))
+		sxy.Add(sxy, new(big.Rat).Mul(dx, dy))
+	}
+	fl := func(r *big.Rat) float64 { v, _ := r.Float64(); return v }
+	nf := float64(n)
+	fxx, fyy, fxy := fl(sxx), fl(syy), fl(sxy)
+	// The size of a co-moment's terms: |Sxy| <= sqrt(Sxx Syy).
+	cscale := math.Sqrt(fxx) * math.Sqrt(fyy)
+	switch fn {
+	case physical.AggCovarPop:
+		return fl(new(big.Rat).Quo(sxy, big.NewRat(n, 1))), cscale / nf, true
+	case physical.AggCovarSamp:
+		return fl(new(big.Rat).Quo(sxy, big.NewRat(n-1, 1))), cscale / (nf - 1), true
+	case physical.AggRegrSXY:
+		return fxy, cscale, true
+	case physical.AggRegrSXX:
+		return fxx, fxx, true
+	case physical.AggRegrSYY:
+		return fyy, fyy, true
+	case physical.AggRegrAvgX:
+		return fl(mx), math.Abs(fl(mx)), true
+	case physical.AggRegrAvgY:
+		return fl(my), math.Abs(fl(my)), true
+	}
+	if sxx.Sign() == 0 || fn == physical.AggCorr && syy.Sign() == 0 {
+		return nil, 0, false
+	}
+	slope := new(big.Rat).Quo(sxy, sxx)
+	switch fn {
+	case physical.AggCorr:
+		return fxy / (math.Sqrt(fxx) * math.Sqrt(fyy)), 1, true
+	case physical.AggRegrR2:
+		if syy.Sign() == 0 {
+			return 1.0, 1, true
+		}
+		return fl(new(big.Rat).Quo(new(big.Rat).Mul(sxy, slope), syy)), 1, true
+	case physical.AggRegrSlope:
+		return fl(slope), math.Sqrt(fyy / fxx), true
+	case physical.AggRegrIntercept:
+		ic := new(big.Rat).Sub(my, new(big.Rat).Mul(mx, slope))
+		return fl(ic), math.Abs(fl(my)) + math.Abs(fl(mx))*math.Sqrt(fyy/fxx), true
+	}
+	panic("exactRegr " + fn)
+}
+
+func TestRegressionAggregates(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	type tcase struct {
+		name        string
+		keys, ys, x []any
+	}
+	var cases []tcase
+	// gen makes n rows over keys 0..nkeys-1 (and NULL keys); y and x are
+	// each NULL with probability nulls.
+	gen := func(name string, n, nkeys int, nulls float64, pair func() (float64, float64)) {
+		c := tcase{name: name, keys: make([]any, n), ys: make([]any, n), x: make([]any, n)}
+		for i := 0; i < n; i++ {
+			if k := r.IntN(nkeys + 1); k < nkeys {
+				c.keys[i] = k
+			}
+			y, x := pair()
+			if r.Float64() >= nulls {
+				c.ys[i] = y
+			}
+			if r.Float64() >= nulls {
+				c.x[i] = x
+			}
+		}
+		cases = append(cases, c)
+	}
+	gen("correlated with nulls", 600, 3, 0.15, func() (float64, float64) {
+		x := r.NormFloat64() * 10
+		return 3*x + 7 + r.NormFloat64(), x
+	})
+	gen("independent", 400, 2, 0.1, func() (float64, float64) { return r.NormFloat64(), r.NormFloat64() * 100 })
+	gen("integers", 300, 4, 0, func() (float64, float64) {
+		return float64(r.IntN(2001) - 1000), float64(r.IntN(50))
+	})
+	// Far from zero with a small spread: without the shift the moments
+	// would lose their digits.
+	gen("hard near 1e9", 20000, 2, 0.05, func() (float64, float64) {
+		x := float64(r.IntN(1000)) * 0.001
+		return 1e9 - 2*x + float64(r.IntN(3))*0.001, 1e9 + x
+	})
+	gen("constant x", 50, 2, 0.1, func() (float64, float64) { return r.NormFloat64(), 4.25 })
+	gen("constant y", 50, 2, 0.1, func() (float64, float64) { return -1e6, r.NormFloat64() })
+	gen("constant both", 30, 1, 0, func() (float64, float64) { return 1, 2 })
+	cases = append(cases,
+		tcase{"single row", []any{1}, []any{2.0}, []any{3.0}},
+		tcase{"two rows", []any{1, 1}, []any{2.0, 5.0}, []any{3.0, 4.0}},
+		tcase{"no complete pair", []any{1, 1, 2}, []any{nil, 1.0, nil}, []any{1.0, nil, nil}},
+		tcase{"empty", []any{}, []any{}, []any{}},
+		// Sxx·Syy overflows, resp. underflows, though corr and regr_r2 do not.
+		tcase{"huge", []any{1, 1, 1}, []any{1e100, 3e100, 2e100}, []any{1e100, 2e100, 3e100}},
+		tcase{"tiny", []any{1, 1, 1}, []any{1e-100, 3e-100, 2e-100}, []any{1e-100, 2e-100, 3e-100}},
+	)
+	schema := fields(f("k", i64), f("y", f64), f("x", f64))
+	var aggs []physical.AggCall
+	for _, fn := range regrFns {
+		aggs = append(aggs, regrCall(fn, 1, 2))
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, grouped := range []bool{false, true} {
+				ys, xs := map[string][]float64{}, map[string][]float64{}
+				if !grouped {
+					ys[""], xs[""] = nil, nil
+				}
+				for i, kv := range tc.keys {
+					key := ""
+					if grouped {
+						key = "NULL"
+						if kv != nil {
+							key = strconv.Itoa(kv.(int))
+						}
+						if _, ok := ys[key]; !ok {
+							ys[key], xs[key] = nil, nil
+						}
+					}
+					if tc.ys[i] == nil || tc.x[i] == nil {
+						continue
+					}
+					ys[key] = append(ys[key], tc.ys[i].(float64))
+					xs[key] = append(xs[key], tc.x[i].(float64))
+				}
+				for _, parts := range []int{0, 1, 3, 8} {
+					t.Run(fmt.Sprintf("grouped=%v/parts=%d", grouped, parts), func(t *testing.T) {
+						mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+						defer mem.AssertSize(t, 0)
+						got := runAggPhasesCols(t, mem, schema, [][]any{tc.keys, tc.ys, tc.x}, grouped, aggs, parts)
+						if len(got) != len(ys) {
+							t.Fatalf("%d groups, want %d", len(got), len(ys))
+						}
+						for key := range ys {
+							row, ok := got[key]
+							if !ok {
+								t.Fatalf("group %q missing", key)
+							}
+							tol := 1e-9
+							if parts > 1 {
+								tol = max(mergeTol(xs[key]), mergeTol(ys[key]))
+							}
+							for j, fn := range regrFns {
+								want, scale, valid := exactRegr(fn, ys[key], xs[key])
+								switch {
+								case !valid && row[j] != nil:
+									t.Errorf("group %q %s = %v, want NULL", key, fn, row[j])
+								case valid && row[j] == nil:
+									t.Errorf("group %q %s = NULL, want %v", key, fn, want)
+								case !valid:
+								case fn == physical.AggRegrCount:
+									if row[j] != want {
+										t.Errorf("group %q %s = %v, want %v", key, fn, row[j], want)
+									}
+								default:
+									g, w := row[j].(float64), want.(float64)
+									if math.Abs(g-w) > tol*scale {
+										t.Errorf("group %q %s = %v, want %v (error %.3g of scale %.3g)", key, fn, g, w, math.Abs(g-w), scale)
+									}
+								}
+							}
+						}
+					})
+				}
+			}
+		})
+	}
+}
+
+// TestRegressionPartialState checks the (count, mean x, mean y, m2 x, m2
+// y, co-moment) state a partial aggregate emits, including an empty group
+// and pairs with one NULL side.
+func TestRegressionPartialState(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	schema := fields(f("k", i64), f("y", f64), f("x", f64))
+	b := record(t, mem, schema, []any{1, 1, 1, 1, 2}, []any{1e9 + 2, 1e9 + 4, 1e9 + 9, 5.0, nil}, []any{1.0, 2.0, 3.0, nil, 1.0})
+	defer b.Release()
+	n := aggNode(valuesNode(schema, b), physical.AggPartial, []physical.Expr{col(0, i64)}, regrCall(physical.AggCorr, 1, 2))
+	rows, err := runOp(t, buildOp(t, n, mem))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// x: mean 2, m2 2; y: mean 1e9+5, m2 26; co-moment (-1)(-3)+0+(1)(4) = 7.
+	equalRows(t, rows, [][]string{{"1", "3", "2", "1.000000005e+09", "2", "26", "7"}, {"2", "0", "0", "0", "0", "0", "0"}})
 }

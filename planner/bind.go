@@ -1047,6 +1047,9 @@ func (b *binder) bindExpr(e ast.ExprNode, sc *scope, allowAgg bool) (Expr, error
 	case *ast.CaseExpr:
 		return b.bindCase(e, sc, allowAgg)
 	case *ast.FuncCallExpr:
+		if physical.TwoArg(e.FnName.L) {
+			return b.bindTwoArgAgg(e, sc, allowAgg)
+		}
 		return b.bindFunc(e, sc, allowAgg)
 	case *ast.AggregateFuncExpr:
 		return b.bindAgg(e, sc, allowAgg)
@@ -1471,6 +1474,59 @@ func (b *binder) bindAgg(e *ast.AggregateFuncExpr, sc *scope, allowAgg bool) (Ex
 	return &aggCall{agg: a}, nil
 }
 
+// bindTwoArgAgg binds corr, covar_pop / covar_samp and the regr_*
+// aggregates: fn(y, x) over numeric arguments, read as DOUBLE and packed
+// into one physical.AggArgPair argument.
+func (b *binder) bindTwoArgAgg(e *ast.FuncCallExpr, sc *scope, allowAgg bool) (Expr, error) {
+	fn, p := e.FnName.L, pos(e)
+	outer, ok, err := b.bindOuterAggOf(fn, e.Args, sc, func(o *scope) (Expr, error) { return b.bindTwoArgAgg(e, o, true) })
+	if ok || err != nil {
+		return outer, err
+	}
+	if len(e.Args) != 2 {
+		return nil, sqlerr.At(sqlerr.UndefinedFunction, p, "function %s with %d arguments does not exist", fn, len(e.Args))
+	}
+	if !allowAgg {
+		return nil, sqlerr.At(sqlerr.GroupingError, p, "aggregate functions are not allowed here")
+	}
+	args := make([]Expr, 2)
+	for i, a := range e.Args {
+		// Aggregates do not nest: bind without aggregates allowed.
+		x, err := b.bindExpr(a, sc, false)
+		if err != nil {
+			if se, ok := err.(*sqlerr.Error); ok && se.Code == sqlerr.GroupingError {
+				return nil, sqlerr.At(sqlerr.GroupingError, p, "aggregate function calls cannot be nested")
+			}
+			return nil, err
+		}
+		if c, ok := x.(*Const); ok && c.untypedString {
+			x = castTo(c.typed(), physical.Float64) // an unknown literal reads as DOUBLE
+		}
+		args[i] = x
+	}
+	for _, x := range args {
+		if t := x.Type(); !isNumeric(t) && !isNull(t) {
+			return nil, sqlerr.At(sqlerr.UndefinedFunction, p, "function %s(%s, %s) does not exist", fn,
+				physical.TypeName(args[0].Type()), physical.TypeName(args[1].Type()))
+		}
+	}
+	for i, x := range args {
+		args[i] = castTo(x, physical.Float64)
+		if isConst(args[i]) {
+			var err error
+			if args[i], err = b.fold(args[i], p); err != nil {
+				return nil, err
+			}
+		}
+	}
+	t := physical.Float64
+	if fn == physical.AggRegrCount {
+		t = physical.Int64
+	}
+	pair := &Func{Fn: physical.AggArgPair, Arg: args, T: physical.Float64}
+	return &aggCall{agg: AggExpr{Fn: fn, Arg: pair, T: t}}, nil
+}
+
 // fieldTypeToArrow maps a TiDB column type (CREATE TABLE, CONVERT) to Arrow.
 func fieldTypeToArrow(ft interface {
 	GetType() byte
@@ -1543,13 +1599,19 @@ type outerAgg struct {
 // of the immediately enclosing query as that query's aggregate, as SQL
 // does (SELECT (SELECT max(o.x) FROM t) FROM o is an aggregate over o).
 func (b *binder) bindOuterAgg(e *ast.AggregateFuncExpr, sc *scope) (Expr, bool, error) {
-	if sc == nil || sc.outer == nil || len(e.Args) == 0 {
+	return b.bindOuterAggOf(e.F, e.Args, sc, func(outer *scope) (Expr, error) { return b.bindAgg(e, outer, true) })
+}
+
+// bindOuterAggOf is bindOuterAgg for aggregate name over args, bound in
+// the enclosing scope by bind.
+func (b *binder) bindOuterAggOf(name string, args []ast.ExprNode, sc *scope, bind func(outer *scope) (Expr, error)) (Expr, bool, error) {
+	if sc == nil || sc.outer == nil || len(args) == 0 {
 		return nil, false, nil
 	}
 	saved := b.pending
 	b.pending = nil // the probe binding must not register subqueries
 	used := map[ColumnID]bool{}
-	for _, a := range e.Args {
+	for _, a := range args {
 		x, err := b.bindExpr(a, sc, false)
 		if err != nil {
 			b.pending = saved
@@ -1567,11 +1629,11 @@ func (b *binder) bindOuterAgg(e *ast.AggregateFuncExpr, sc *scope) (Expr, bool, 
 			return nil, false, nil
 		}
 	}
-	x, err := b.bindAgg(e, sc.outer, true)
+	x, err := bind(sc.outer)
 	if err != nil {
 		return nil, true, err
 	}
-	col := b.newColumn(strings.ToLower(e.F), "", x.Type())
+	col := b.newColumn(strings.ToLower(name), "", x.Type())
 	if b.outerAggs == nil {
 		b.outerAggs = map[*scope][]outerAgg{}
 	}

@@ -3,6 +3,8 @@ package planner
 import (
 	"fmt"
 	"strings"
+
+	"github.com/quarrydb/quarry/planner/physical"
 )
 
 // RuleCommonSubexpressions computes expressions that several aggregate
@@ -65,8 +67,12 @@ func eliminateCommonSubexpressions(o *optimizer, n LNode) (LNode, bool) {
 			}
 			seen := map[string]bool{}
 			visitExpr(a, func(x Expr) {
-				switch x.(type) {
-				case *Func, *CaseExpr:
+				switch x := x.(type) {
+				case *Func:
+					if x.Fn == physical.AggArgPair {
+						return // holds two arguments; only they are values
+					}
+				case *CaseExpr:
 				default:
 					return
 				}

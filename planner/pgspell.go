@@ -3,6 +3,8 @@ package planner
 import (
 	"strconv"
 	"strings"
+
+	"github.com/quarrydb/quarry/planner/physical"
 )
 
 // PostgreSQL spellings the rest of the pre-parse layer and TiDB's grammar do
@@ -272,12 +274,43 @@ func spellSimple(s spelled) spelled {
 			if arg == "*" || arg == "" {
 				arg = "1"
 			}
-			edits = append(edits, edit{tokEnd(at(open)), tokEnd(at(close)),
-				distinct + "CASE WHEN " + cond + " THEN " + arg + " END)"})
+			filtered := "CASE WHEN " + cond + " THEN " + arg + " END"
+			if physical.TwoArg(strings.ToLower(at(open - 1).text)) {
+				// corr(y, x) & co.: a row counts only where both are kept.
+				parts := splitArgs(arg)
+				for i, a := range parts {
+					parts[i] = "CASE WHEN " + cond + " THEN " + a + " END"
+				}
+				filtered = strings.Join(parts, ", ")
+			}
+			edits = append(edits, edit{tokEnd(at(open)), tokEnd(at(close)), distinct + filtered + ")"})
 			k = close
 		}
 	}
 	return s.apply(edits)
+}
+
+// splitArgs splits an argument list at its top-level commas.
+func splitArgs(text string) []string {
+	var parts []string
+	depth, start := 0, 0
+	for _, t := range sigTokens(text) {
+		if t.kind != tokPunct {
+			continue
+		}
+		switch t.text {
+		case "(", "[":
+			depth++
+		case ")", "]":
+			depth--
+		case ",":
+			if depth == 0 {
+				parts = append(parts, strings.TrimSpace(text[start:t.pos]))
+				start = tokEnd(t)
+			}
+		}
+	}
+	return append(parts, strings.TrimSpace(text[start:]))
 }
 
 // matchOpen returns the index of the ( matching the ) at k.

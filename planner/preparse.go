@@ -501,7 +501,7 @@ func rewriteOffset(ts *stmtTokens, k int, replace map[int]string) {
 	count := noLimit
 	switch {
 	case at(j).is("limit") && (at(j+1).kind == tokNumber || at(j+1).is("all")):
-		if at(j + 1).kind == tokNumber {
+		if at(j+1).kind == tokNumber {
 			count = at(j + 1).text
 		}
 		replace[sig[j]], replace[sig[j+1]] = "", ""

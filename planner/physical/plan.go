@@ -142,7 +142,40 @@ const (
 	// group (the least of equally frequent ones), of the argument's type.
 	// Single phase.
 	AggMostFrequent = "mode"
+	// Two-argument statistics of the rows where both the dependent y and
+	// the independent x are non-NULL, as in PostgreSQL: regr_count is
+	// int64 (0 for no rows), the others float64, NULL for no rows.
+	// covar_samp is NULL below 2 rows; corr is NULL when x or y is
+	// constant, regr_slope, regr_intercept and regr_r2 when x is (regr_r2
+	// is 1 when only y is). Their argument is a pair (see AggArgPair).
+	AggCorr          = "corr"
+	AggCovarPop      = "covar_pop"
+	AggCovarSamp     = "covar_samp"
+	AggRegrSlope     = "regr_slope"
+	AggRegrIntercept = "regr_intercept"
+	AggRegrR2        = "regr_r2"
+	AggRegrCount     = "regr_count"
+	AggRegrAvgX      = "regr_avgx"
+	AggRegrAvgY      = "regr_avgy"
+	AggRegrSXX       = "regr_sxx"
+	AggRegrSYY       = "regr_syy"
+	AggRegrSXY       = "regr_sxy"
+	// AggArgPair is the function of the Call that is the Arg of a
+	// two-argument aggregate: Call{Fn: AggArgPair, Args: [y, x], T:
+	// float64}, both arguments float64. It is never evaluated as a
+	// scalar; the aggregate evaluates each argument (see AggCall.Args).
+	AggArgPair = "agg_args"
 )
+
+// TwoArg reports whether fn is an aggregate of two arguments (y, x).
+func TwoArg(fn string) bool {
+	switch fn {
+	case AggCorr, AggCovarPop, AggCovarSamp, AggRegrSlope, AggRegrIntercept, AggRegrR2,
+		AggRegrCount, AggRegrAvgX, AggRegrAvgY, AggRegrSXX, AggRegrSYY, AggRegrSXY:
+		return true
+	}
+	return false
+}
 
 // SinglePhase reports whether aggregate fn cannot be split into partial
 // and final phases.
@@ -154,7 +187,10 @@ func SinglePhase(fn string) bool {
 // type: count → int64; sum(int32|int64) → int64, sum(decimal(p,s)) →
 // decimal(38,s), sum(float64) → float64; avg → float64; min/max → arg type.
 // In AggFinal mode Arg is unused: states are read from the input columns
-// that follow the keys, in order.
+// that follow the keys, in order. A two-argument aggregate (TwoArg) carries
+// both arguments in Arg as an AggArgPair call, so that every pass over
+// aggregate arguments (column pruning, conversion to physical, parameter
+// binding, the plan codec) covers both without knowing of a second one.
 type AggCall struct {
 	Fn        string
 	Arg       Expr
@@ -164,9 +200,34 @@ type AggCall struct {
 	Fraction  float64 // percentile_cont, percentile_disc
 }
 
+// Args lists the expressions a evaluates per row: none for count_star,
+// y and x for a two-argument aggregate, else Arg.
+func (a *AggCall) Args() []Expr {
+	if a.Arg == nil {
+		return nil
+	}
+	if c, ok := a.Arg.(*Call); ok && c.Fn == AggArgPair {
+		return c.Args
+	}
+	return []Expr{a.Arg}
+}
+
 // StateFields is the partial state of a: the columns AggPartial emits for
 // it and AggFinal consumes.
 func (a *AggCall) StateFields() []arrow.Field {
+	if TwoArg(a.Fn) {
+		// Welford's running means, sums of squared deviations and
+		// co-moment of the (y, x) pairs; partial states merge with Chan's
+		// formula.
+		return []arrow.Field{
+			{Name: "regr_count", Type: arrow.PrimitiveTypes.Int64, Nullable: false},
+			{Name: "regr_mean_x", Type: arrow.PrimitiveTypes.Float64, Nullable: false},
+			{Name: "regr_mean_y", Type: arrow.PrimitiveTypes.Float64, Nullable: false},
+			{Name: "regr_m2_x", Type: arrow.PrimitiveTypes.Float64, Nullable: false},
+			{Name: "regr_m2_y", Type: arrow.PrimitiveTypes.Float64, Nullable: false},
+			{Name: "regr_c_xy", Type: arrow.PrimitiveTypes.Float64, Nullable: false},
+		}
+	}
 	switch a.Fn {
 	case AggCountStar, AggCount:
 		return []arrow.Field{{Name: a.Fn + "_count", Type: arrow.PrimitiveTypes.Int64, Nullable: false}}

@@ -161,6 +161,9 @@ func aggregatePlan(memory.Allocator) *physical.Plan {
 		{Fn: physical.AggSum, Arg: amount, T: physical.Decimal(38, 2)},
 		{Fn: physical.AggAvg, Arg: amount, T: physical.Float64},
 		{Fn: physical.AggCount, Arg: col(0, physical.String, "region"), Distinct: true, T: physical.Int64},
+		// A two-argument aggregate: both arguments in one pair call.
+		{Fn: physical.AggCorr, T: physical.Float64, Arg: call(physical.AggArgPair, physical.Float64,
+			call(physical.FnCast, physical.Float64, amount), lit(float64(2.5), physical.Float64))},
 	}
 	var partial []arrow.Field
 	partial = append(partial, field("region", physical.String))
@@ -168,7 +171,7 @@ func aggregatePlan(memory.Allocator) *physical.Plan {
 		partial = append(partial, aggs[i].StateFields()...)
 	}
 	final := schema(field("region", physical.String), field("n", physical.Int64), field("sum", physical.Decimal(38, 2)),
-		field("avg", physical.Float64), field("cnt", physical.Int64))
+		field("avg", physical.Float64), field("cnt", physical.Int64), field("corr", physical.Float64))
 	return &physical.Plan{
 		Fragments: []*physical.Fragment{
 			{ID: 0, Consumer: 1, Output: physical.HashPartition, OutputKeys: []int{0},
@@ -182,7 +185,7 @@ func aggregatePlan(memory.Allocator) *physical.Plan {
 								GroupBy: []physical.Expr{col(0, physical.String, "region")}, Aggs: aggs,
 								Input: &physical.ExchangeSource{Base: physical.Base{ID: 4, Out: schema(partial...)}, Fragment: 0}}}}}},
 		},
-		Names:   []string{"Region", "N", "Sum", "Avg", "Cnt"},
+		Names:   []string{"Region", "N", "Sum", "Avg", "Cnt", "Corr"},
 		Origins: []physical.ColumnOrigin{{Schema: "tpch", Table: "sales", Column: 1}, {}},
 	}
 }
@@ -609,7 +612,7 @@ func TestUnmarshalErrors(t *testing.T) {
 		{"exchange", aggregatePlan, func(m *planpb.Plan) {
 			root(m).GetLimit().Input.GetTopN().Input.GetSort().Input.GetHashAggregate().Input.GetExchangeSource().Fragment = 5
 		}, "unknown fragment 5"},
-		{"output keys", aggregatePlan, func(m *planpb.Plan) { m.Fragments[0].OutputKeys = []int64{9} }, "output keys"},
+		{"output keys", aggregatePlan, func(m *planpb.Plan) { m.Fragments[0].OutputKeys = []int64{99} }, "output keys"},
 		{"partition column", aggregatePlan, func(m *planpb.Plan) {
 			m.Fragments[0].Root.GetHashAggregate().Input.GetFilter().Input.GetParquetScan().Columns[2].Partition = 2
 		}, "partition 2 out of range"},
