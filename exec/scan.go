@@ -113,9 +113,26 @@ type scanOp struct {
 	// from (or were just put in) the row-group cache.
 	cached []arrow.Record
 
+	// Of the leaf columns, those of the open file that pageColumns decode
+	// (see pageKindOf) are pageLeaves, of kind pageKinds and read as
+	// pageTypes; pqarrow reads the others, pqLeaves. leafSrc tells per
+	// leaf where it comes from (i ≥ 0: pqLeaves[i]; -1-i: pageLeaves[i]).
+	pqLeaves   []int
+	pageLeaves []int
+	pageKinds  []pageKind
+	pageTypes  []arrow.DataType
+	leafSrc    []int
+	// perValue is the size of a value of each page leaf in the batches
+	// read so far (it sizes the next batch's string data).
+	perValue    []int
+	pageScratch pageScratch
+
 	active   bool
 	rr       pqarrow.RecordReader
-	rowsLeft int64 // when no leaf column is read
+	pages    []*pageColumn // the split's readers of pageLeaves
+	pageCols []*pageColumn // per page leaf, kept for their buffers
+	rgLeft   int64         // rows of the split not yet read
+	rowsLeft int64         // when no leaf column is read
 	done     bool
 	sel      selection
 	// rawDec holds the decimal type of each leaf column the reader
@@ -155,15 +172,25 @@ func (s *scanOp) Close() error {
 }
 
 func (s *scanOp) closeSplit() {
-	if s.rr != nil {
-		s.rr.Release()
-		s.rr = nil
-	}
+	s.closeReaders()
 	for _, r := range s.cached {
 		r.Release()
 	}
 	s.cached = nil
 	s.active = false
+}
+
+// closeReaders stops reading the split's leaf columns.
+func (s *scanOp) closeReaders() {
+	if s.rr != nil {
+		s.rr.Release()
+		s.rr = nil
+	}
+	for _, c := range s.pages {
+		c.close()
+	}
+	clear(s.pages)
+	s.pages = s.pages[:0]
 }
 
 func (s *scanOp) closeFile() {
@@ -235,7 +262,46 @@ func (s *scanOp) openFile(fi int) error {
 	}
 	s.pf, s.fr = pf, fr
 	s.readIntDecimalsRaw()
+	s.splitLeaves()
 	return nil
+}
+
+// splitLeaves decides which of the open file's leaf columns are decoded
+// by pageColumns and which by pqarrow.
+func (s *scanOp) splitLeaves() {
+	want := make(map[int]arrow.DataType, len(s.leaves))
+	for j, c := range s.n.Columns {
+		if s.pos[j] < 0 {
+			continue
+		}
+		if t, ok := want[c.FileColumn]; ok && !arrow.TypeEqual(t, c.T) {
+			want[c.FileColumn] = nil // read twice as different types
+			continue
+		}
+		want[c.FileColumn] = c.T
+	}
+	s.pqLeaves, s.pageLeaves = s.pqLeaves[:0], s.pageLeaves[:0]
+	s.pageKinds, s.pageTypes, s.leafSrc = s.pageKinds[:0], s.pageTypes[:0], s.leafSrc[:0]
+	for _, l := range s.leaves {
+		if t := want[l]; t != nil {
+			if kind := s.pageKindOf(l, t); kind != 0 {
+				s.leafSrc = append(s.leafSrc, -1-len(s.pageLeaves))
+				s.pageLeaves = append(s.pageLeaves, l)
+				s.pageKinds = append(s.pageKinds, kind)
+				t := topLevelLeaf(s.fr.Manifest, l).Field.Type
+				if kind == pageDec32 || kind == pageDec64 {
+					t = s.rawDec[l]
+				}
+				s.pageTypes = append(s.pageTypes, t)
+				continue
+			}
+		}
+		s.leafSrc = append(s.leafSrc, len(s.pqLeaves))
+		s.pqLeaves = append(s.pqLeaves, l)
+	}
+	for len(s.perValue) < len(s.pageLeaves) {
+		s.perValue = append(s.perValue, 16)
+	}
 }
 
 // readIntDecimalsRaw makes the reader return the leaf columns holding
@@ -298,16 +364,79 @@ func (s *scanOp) openSplit(ctx context.Context, sp Split) error {
 	if key := s.rowGroupKey(sp.RowGroup); key != "" {
 		return s.openCached(ctx, key, sp.RowGroup)
 	}
-	rr, err := s.fr.GetRecordReader(ctx, s.leaves, []int{sp.RowGroup})
-	if err != nil {
-		return s.corrupt(err)
+	if err := s.openReaders(ctx, sp.RowGroup); err != nil {
+		return err
 	}
-	if rr.Schema().NumFields() != len(s.leaves) {
-		rr.Release()
-		return sqlerr.New(sqlerr.FeatureNotSupported, "Parquet file %q: nested columns are not supported", s.path())
-	}
-	s.rr, s.active = rr, true
+	s.active = true
 	return nil
+}
+
+// openReaders starts reading the leaf columns of row group rg.
+func (s *scanOp) openReaders(ctx context.Context, rg int) error {
+	if len(s.pqLeaves) > 0 {
+		rr, err := s.fr.GetRecordReader(ctx, s.pqLeaves, []int{rg})
+		if err != nil {
+			return s.corrupt(err)
+		}
+		if rr.Schema().NumFields() != len(s.pqLeaves) {
+			rr.Release()
+			return sqlerr.New(sqlerr.FeatureNotSupported, "Parquet file %q: nested columns are not supported", s.path())
+		}
+		s.rr = rr
+	}
+	rgr := s.pf.RowGroup(rg)
+	for i, l := range s.pageLeaves {
+		if i == len(s.pageCols) {
+			s.pageCols = append(s.pageCols, &pageColumn{})
+		}
+		c := s.pageCols[i]
+		if err := c.open(rgr, l, s.pageKinds[i], s.pageTypes[i], &s.perValue[i], &s.pageScratch); err != nil {
+			s.closeReaders()
+			return s.corrupt(err)
+		}
+		s.pages = append(s.pages, c)
+	}
+	s.rgLeft = rgr.NumRows()
+	return nil
+}
+
+// readLeaves reads the next batch of the split's leaf columns, in the
+// order of s.leaves, each retained for the caller. It returns no columns
+// at the end of the split.
+func (s *scanOp) readLeaves() (cols []arrow.Array, n int64, err error) {
+	var raw arrow.Record
+	if s.rr != nil {
+		if !s.rr.Next() {
+			if err := s.rr.Err(); err != nil {
+				return nil, 0, s.corrupt(err)
+			}
+			return nil, 0, nil
+		}
+		raw = s.rr.RecordBatch()
+		n = raw.NumRows()
+	} else {
+		if s.rgLeft <= 0 {
+			return nil, 0, nil
+		}
+		n = min(s.rgLeft, batchRows)
+	}
+	s.rgLeft -= n
+	cols = make([]arrow.Array, len(s.leaves))
+	for p, src := range s.leafSrc {
+		if src >= 0 {
+			a := raw.Column(src)
+			a.Retain()
+			cols[p] = a
+			continue
+		}
+		a, err := s.pages[-1-src].read(s.mem, int(n))
+		if err != nil {
+			releaseAll(cols)
+			return nil, 0, s.corrupt(err)
+		}
+		cols[p] = a
+	}
+	return cols, n, nil
 }
 
 func (s *scanOp) Next(ctx context.Context) (arrow.Record, error) {
@@ -355,7 +484,7 @@ func (s *scanOp) next(ctx context.Context, allowSel bool) (out arrow.Record, out
 				return nil, nil, err
 			}
 		}
-		var raw arrow.Record
+		var cols []arrow.Array
 		var n int64
 		if s.cached != nil {
 			if len(s.cached) == 0 {
@@ -378,21 +507,23 @@ func (s *scanOp) next(ctx context.Context, allowSel bool) (out arrow.Record, out
 			n = min(s.rowsLeft, batchRows)
 			s.rowsLeft -= n
 		} else {
-			if !s.rr.Next() {
-				err := s.rr.Err()
+			var err error
+			cols, n, err = s.readLeaves()
+			if err != nil {
 				s.closeSplit()
-				if err != nil {
-					return nil, nil, s.corrupt(err)
-				}
+				return nil, nil, err
+			}
+			if cols == nil {
+				s.closeSplit()
 				continue
 			}
-			raw = s.rr.RecordBatch()
-			n = raw.NumRows()
 			if n == 0 {
+				releaseAll(cols)
 				continue
 			}
 		}
-		rec, err := s.assemble(raw, n)
+		rec, err := s.assemble(cols, n)
+		releaseAll(cols)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -445,30 +576,34 @@ func (s *scanOp) openCached(ctx context.Context, key string, rg int) error {
 		s.cached, s.active = recs, true
 		return nil
 	}
-	rr, err := s.fr.GetRecordReader(ctx, s.leaves, []int{rg})
-	if err != nil {
-		return s.corrupt(err)
+	if err := s.openReaders(ctx, rg); err != nil {
+		return err
 	}
-	defer rr.Release()
+	defer s.closeReaders()
 	var decoded []arrow.Record
 	defer func() {
 		for _, r := range decoded {
 			r.Release()
 		}
 	}()
-	for rr.Next() {
-		raw := rr.RecordBatch()
-		if raw.NumRows() == 0 {
+	for {
+		cols, n, err := s.readLeaves()
+		if err != nil {
+			return err
+		}
+		if cols == nil {
+			break
+		}
+		if n == 0 {
+			releaseAll(cols)
 			continue
 		}
-		rec, err := s.assemble(raw, raw.NumRows())
+		rec, err := s.assemble(cols, n)
+		releaseAll(cols)
 		if err != nil {
 			return err
 		}
 		decoded = append(decoded, rec)
-	}
-	if err := rr.Err(); err != nil {
-		return s.corrupt(err)
 	}
 	recs, err := rowGroups.put(key, decoded)
 	if err != nil {
@@ -479,8 +614,8 @@ func (s *scanOp) openCached(ctx context.Context, key string, rg int) error {
 }
 
 // assemble builds the scan's output batch from the decoded leaf columns
-// and the file's partition values.
-func (s *scanOp) assemble(raw arrow.Record, n int64) (arrow.Record, error) {
+// (in the order of s.leaves) and the file's partition values.
+func (s *scanOp) assemble(leaves []arrow.Array, n int64) (arrow.Record, error) {
 	cols := make([]arrow.Array, len(s.n.Columns))
 	for j, c := range s.n.Columns {
 		var a arrow.Array
@@ -492,14 +627,14 @@ func (s *scanOp) assemble(raw arrow.Record, n int64) (arrow.Record, error) {
 			} else {
 				a, err = constArray(s.mem, pv[c.Partition], c.T, int(n))
 			}
-		} else if dt, ok := s.rawDec[s.leaves[s.pos[j]]]; ok {
+		} else if dt, ok := s.rawDec[s.leaves[s.pos[j]]]; ok && leaves[s.pos[j]].DataType().ID() != arrow.DECIMAL128 {
 			var w arrow.Array
-			if w, err = widenDecimals(s.mem, raw.Column(s.pos[j]), dt); err == nil {
+			if w, err = widenDecimals(s.mem, leaves[s.pos[j]], dt); err == nil {
 				a, err = s.conform(w, c.T)
 				w.Release()
 			}
 		} else {
-			a, err = s.conform(raw.Column(s.pos[j]), c.T)
+			a, err = s.conform(leaves[s.pos[j]], c.T)
 		}
 		if err != nil {
 			releaseAll(cols)

@@ -135,6 +135,8 @@ const (
 	// maxMessageBytes is the size a result batch is cut to: clients
 	// receive at most 4 MiB per gRPC message by default.
 	maxMessageBytes = 2 << 20
+	// writeBufferBytes is the size of a connection's write buffer.
+	writeBufferBytes = 1 << 20
 )
 
 // Server is the Arrow Flight SQL front door.
@@ -183,6 +185,14 @@ func NewServer(opts Options) (*Server, error) {
 		grpc.ChainUnaryInterceptor(s.unaryAuth),
 		grpc.ChainStreamInterceptor(s.streamAuth),
 		grpc.MaxRecvMsgSize(64 << 20),
+		// DoGet's messages are written from the batches' own memory
+		// (see doget.go).
+		grpc.ForceServerCodecV2(newFrameCodec()),
+		// Results are gathered into writes of up to writeBufferBytes: with
+		// gRPC's 32 KiB, streaming a large result costs a system call per
+		// 32 KiB. Idle connections hand their buffer back.
+		grpc.WriteBufferSize(writeBufferBytes),
+		grpc.SharedWriteBuffer(true),
 	}
 	if opts.TLS != nil {
 		gopts = append(gopts, grpc.Creds(credentials.NewTLS(opts.TLS)))
