@@ -149,6 +149,29 @@ func wantCode(t testing.TB, err error, code string) {
 	}
 }
 
+// scanBatches runs scan with allocator mem and hands fn each batch (and
+// the operator), released after fn; an error fails the test. The scan is
+// closed when it returns.
+func scanBatches(t testing.TB, scan *physical.ParquetScan, mem memory.Allocator, fn func(op *scanOp, rec arrow.Record)) {
+	t.Helper()
+	op := newScanOp(scan, newScanShare(scan, NewSplitQueue(scan)), mem)
+	if err := op.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer op.Close()
+	for {
+		rec, err := op.Next(context.Background())
+		if errors.Is(err, io.EOF) {
+			return
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		fn(op, rec)
+		rec.Release()
+	}
+}
+
 // ---- building inputs ----
 
 func fields(fs ...arrow.Field) *arrow.Schema { return arrow.NewSchema(fs, nil) }

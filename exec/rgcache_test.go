@@ -1,9 +1,6 @@
 package exec
 
 import (
-	"context"
-	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -66,25 +63,12 @@ func scanIDs(t *testing.T, path string, schema *arrow.Schema, key int64) []strin
 			&physical.ColRef{Index: 0, T: arrow.PrimitiveTypes.Int64}, &physical.Literal{Value: key, T: arrow.PrimitiveTypes.Int64}}},
 		Limit: -1,
 	}
-	op := newScanOp(scan, newScanShare(scan, NewSplitQueue(scan)), checked)
-	if err := op.Open(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	defer op.Close()
 	var got []string
-	for {
-		rec, err := op.Next(context.Background())
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	scanBatches(t, scan, checked, func(_ *scanOp, rec arrow.Record) {
 		for i := 0; i < int(rec.NumRows()); i++ {
 			got = append(got, rec.Column(0).ValueStr(i)+"|"+rec.Column(1).ValueStr(i))
 		}
-		rec.Release()
-	}
+	})
 	return got
 }
 

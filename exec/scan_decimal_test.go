@@ -1,9 +1,6 @@
 package exec
 
 import (
-	"context"
-	"errors"
-	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -102,20 +99,8 @@ func TestScanWidensIntDecimals(t *testing.T) {
 		},
 		Limit: -1,
 	}
-	op := newScanOp(scan, newScanShare(scan, NewSplitQueue(scan)), checked)
-	if err := op.Open(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	defer op.Close()
 	row := 0
-	for {
-		rec, err := op.Next(context.Background())
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	scanBatches(t, scan, checked, func(_ *scanOp, rec arrow.Record) {
 		for c := 0; c < 2; c++ {
 			got := rec.Column(c).(*array.Decimal128)
 			exp := want.Column(c).(*array.Decimal128)
@@ -137,8 +122,7 @@ func TestScanWidensIntDecimals(t *testing.T) {
 			}
 		}
 		row += int(rec.NumRows())
-		rec.Release()
-	}
+	})
 	if row != n {
 		t.Fatalf("read %d rows, want %d", row, n)
 	}

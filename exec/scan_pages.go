@@ -347,6 +347,20 @@ func (c *pageColumn) setDictionary(p *file.DictionaryPage) error {
 	return nil
 }
 
+// run starts the next stretch of at most want rows within one page
+// (moving to the next page when this one is used up): its row count k,
+// the non-null values among them and their levels (see levels).
+func (c *pageColumn) run(want int) (k, nv int, lvl []uint32, err error) {
+	if c.left == 0 {
+		if err := c.nextPage(); err != nil {
+			return 0, 0, nil, err
+		}
+	}
+	k = min(want, c.left)
+	nv, lvl, err = c.levels(k)
+	return k, nv, lvl, err
+}
+
 // levels reads the definition levels of the next k rows of the page and
 // returns how many are values; lvl is nil when all are.
 func (c *pageColumn) levels(k int) (nv int, lvl []uint32, err error) {
@@ -406,13 +420,7 @@ func (c *pageColumn) read(mem memory.Allocator, n int) (arrow.Array, error) {
 	nulls := 0
 	var bound uint64 // of decimals
 	for got := 0; got < n; {
-		if c.left == 0 {
-			if err := c.nextPage(); err != nil {
-				return fail(err)
-			}
-		}
-		k := min(n-got, c.left)
-		nv, lvl, err := c.levels(k)
+		k, nv, lvl, err := c.run(n - got)
 		if err != nil {
 			return fail(err)
 		}
@@ -566,13 +574,7 @@ func (c *pageColumn) readStrings(mem memory.Allocator, n int) (arrow.Array, erro
 	room := func() int { return max(len(data)-shortCopy, 0) }
 	size, nulls := 0, 0
 	for got := 0; got < n; {
-		if c.left == 0 {
-			if err := c.nextPage(); err != nil {
-				return fail(err)
-			}
-		}
-		k := min(n-got, c.left)
-		nv, lvl, err := c.levels(k)
+		k, nv, lvl, err := c.run(n - got)
 		if err != nil {
 			return fail(err)
 		}

@@ -1,10 +1,7 @@
 package exec
 
 import (
-	"context"
-	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -161,20 +158,8 @@ func TestScanReadsPages(t *testing.T) {
 				Columns: cols,
 				Limit:   -1,
 			}
-			op := newScanOp(scan, newScanShare(scan, NewSplitQueue(scan)), checked)
-			if err := op.Open(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-			defer op.Close()
 			row := 0
-			for {
-				rec, err := op.Next(context.Background())
-				if errors.Is(err, io.EOF) {
-					break
-				}
-				if err != nil {
-					t.Fatal(err)
-				}
+			scanBatches(t, scan, checked, func(op *scanOp, rec arrow.Record) {
 				if want := pageLeaves(op); op.fr != nil && len(op.pageLeaves) != want {
 					t.Fatalf("%d columns decoded by pages, want %d", len(op.pageLeaves), want)
 				}
@@ -199,8 +184,7 @@ func TestScanReadsPages(t *testing.T) {
 					sl.Release()
 				}
 				row += int(rec.NumRows())
-				rec.Release()
-			}
+			})
 			if row != n {
 				t.Fatalf("read %d rows, want %d", row, n)
 			}
@@ -232,20 +216,9 @@ func TestScanPagesOnly(t *testing.T) {
 		}
 		for pass := 0; pass < 2; pass++ { // the second may come from the cache
 			checked := memory.NewCheckedAllocator(memory.NewGoAllocator())
-			op := newScanOp(scan, newScanShare(scan, NewSplitQueue(scan)), checked)
-			if err := op.Open(context.Background()); err != nil {
-				t.Fatal(err)
-			}
 			row := 0
 			exp := want.Column(4).(*array.String)
-			for {
-				rec, err := op.Next(context.Background())
-				if errors.Is(err, io.EOF) {
-					break
-				}
-				if err != nil {
-					t.Fatal(err)
-				}
+			scanBatches(t, scan, checked, func(_ *scanOp, rec arrow.Record) {
 				got := rec.Column(0).(*array.String)
 				for i := 0; i < got.Len(); i++ {
 					if got.IsNull(i) != exp.IsNull(row+i) || got.Value(i) != exp.Value(row+i) {
@@ -253,9 +226,7 @@ func TestScanPagesOnly(t *testing.T) {
 					}
 				}
 				row += got.Len()
-				rec.Release()
-			}
-			op.Close()
+			})
 			if row != n {
 				t.Fatalf("n=%d: read %d rows", n, row)
 			}

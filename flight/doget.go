@@ -1,6 +1,7 @@
 package flight
 
 import (
+	"context"
 	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -68,32 +69,15 @@ func (s *Server) sendChunks(stream flight.FlightService_DoGetServer, schema *arr
 	if err := sendPayload(stream, &sp, nil, nil, nil); err != nil {
 		return err
 	}
-	ctx := stream.Context()
-	for {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case c, ok := <-chunks:
-			if !ok {
-				return nil
-			}
-			if c.Err != nil {
-				return c.Err
-			}
-			if c.Data == nil {
-				continue
-			}
-			p, err := ipc.GetRecordBatchPayload(c.Data, ipc.WithAllocator(s.alloc))
-			if err != nil {
-				c.Data.Release()
-				return status.Errorf(codes.Internal, "encoding a batch: %v", err)
-			}
-			// sendPayload takes over the batch and its payload.
-			if err := sendPayload(stream, &p, c.Data, c.AppMetadata, c.Desc); err != nil {
-				return err
-			}
+	return eachChunk(stream.Context(), chunks, func(c flight.StreamChunk) error {
+		p, err := ipc.GetRecordBatchPayload(c.Data, ipc.WithAllocator(s.alloc))
+		if err != nil {
+			c.Data.Release()
+			return status.Errorf(codes.Internal, "encoding a batch: %v", err)
 		}
-	}
+		// sendPayload takes over the batch and its payload.
+		return sendPayload(stream, &p, c.Data, c.AppMetadata, c.Desc)
+	})
 }
 
 // writeChunks is arrow-go's DoGet loop: the batches are copied into each
@@ -101,7 +85,17 @@ func (s *Server) sendChunks(stream flight.FlightService_DoGetServer, schema *arr
 func writeChunks(stream flight.FlightService_DoGetServer, schema *arrow.Schema, chunks <-chan flight.StreamChunk) error {
 	wr := flight.NewRecordWriter(stream, ipc.WithSchema(schema))
 	defer wr.Close()
-	ctx := stream.Context()
+	return eachChunk(stream.Context(), chunks, func(c flight.StreamChunk) error {
+		wr.SetFlightDescriptor(c.Desc)
+		err := wr.WriteWithAppMetadata(c.Data, c.AppMetadata)
+		c.Data.Release()
+		return err
+	})
+}
+
+// eachChunk hands fn each batch of chunks (fn owns it) until they end, a
+// chunk carries an error or ctx ends.
+func eachChunk(ctx context.Context, chunks <-chan flight.StreamChunk, fn func(flight.StreamChunk) error) error {
 	for {
 		select {
 		case <-ctx.Done():
@@ -116,10 +110,7 @@ func writeChunks(stream flight.FlightService_DoGetServer, schema *arrow.Schema, 
 			if c.Data == nil {
 				continue
 			}
-			wr.SetFlightDescriptor(c.Desc)
-			err := wr.WriteWithAppMetadata(c.Data, c.AppMetadata)
-			c.Data.Release()
-			if err != nil {
+			if err := fn(c); err != nil {
 				return err
 			}
 		}

@@ -333,11 +333,8 @@ func (b *binder) bindFunc(e *ast.FuncCallExpr, sc *scope, allowAgg bool) (Expr, 
 		if err := arity(1, 1); err != nil {
 			return nil, err
 		}
-		if !allowAgg {
-			return nil, sqlerr.At(sqlerr.GroupingError, p, "aggregate functions are not allowed here")
-		}
-		if hasAgg(args[0]) {
-			return nil, sqlerr.At(sqlerr.GroupingError, p, "aggregate function calls cannot be nested")
+		if err := aggregateHere(args[0], allowAgg, p); err != nil {
+			return nil, err
 		}
 		x := args[0]
 		if c, ok := x.(*Const); ok && c.untypedString {
@@ -354,11 +351,8 @@ func (b *binder) bindFunc(e *ast.FuncCallExpr, sc *scope, allowAgg bool) (Expr, 
 		} else if err := arity(2, 2); err != nil {
 			return nil, err
 		}
-		if !allowAgg {
-			return nil, sqlerr.At(sqlerr.GroupingError, p, "aggregate functions are not allowed here")
-		}
-		if hasAgg(args[0]) {
-			return nil, sqlerr.At(sqlerr.GroupingError, p, "aggregate function calls cannot be nested")
+		if err := aggregateHere(args[0], allowAgg, p); err != nil {
+			return nil, err
 		}
 		frac := 0.5
 		if len(args) == 2 {
@@ -436,11 +430,8 @@ func (b *binder) bindFunc(e *ast.FuncCallExpr, sc *scope, allowAgg bool) (Expr, 
 		if err := arity(1, 1); err != nil {
 			return nil, err
 		}
-		if !allowAgg {
-			return nil, sqlerr.At(sqlerr.GroupingError, p, "aggregate functions are not allowed here")
-		}
-		if hasAgg(args[0]) {
-			return nil, sqlerr.At(sqlerr.GroupingError, p, "aggregate function calls cannot be nested")
+		if err := aggregateHere(args[0], allowAgg, p); err != nil {
+			return nil, err
 		}
 		arg := args[0]
 		if c, ok := arg.(*Const); ok && c.untypedString {
@@ -734,20 +725,42 @@ func parseIntervalQuantity(s string) (int64, error) {
 	return n, nil
 }
 
-// fold evaluates a constant expression now when an evaluator is available;
-// an evaluation error is returned with the expression's position.
-func (b *binder) fold(e Expr, p int) (Expr, error) {
-	if b.p.Eval == nil || !foldable(e) {
-		return e, nil
+// aggregateHere checks that an aggregate may stand where it is bound
+// and that its argument arg holds no aggregate.
+func aggregateHere(arg Expr, allowAgg bool, p int) error {
+	if !allowAgg {
+		return sqlerr.At(sqlerr.GroupingError, p, "aggregate functions are not allowed here")
 	}
-	if _, ok := e.(*Const); ok {
-		return e, nil
+	if hasAgg(arg) {
+		return sqlerr.At(sqlerr.GroupingError, p, "aggregate function calls cannot be nested")
+	}
+	return nil
+}
+
+// evalConst evaluates e now when it is foldable and an evaluator is
+// available; it returns nil and no error when e is left as it is.
+func (p *Planner) evalConst(e Expr) (*Const, error) {
+	if c, ok := e.(*Const); ok {
+		return c, nil
+	}
+	if p.Eval == nil || !foldable(e) {
+		return nil, nil
 	}
 	pe, err := toPhysicalExpr(e, nil)
 	if err != nil {
-		return e, nil
+		return nil, nil
 	}
-	v, err := b.p.Eval(pe)
+	v, err := p.Eval(pe)
+	if err != nil {
+		return nil, err
+	}
+	return &Const{Value: v, T: e.Type()}, nil
+}
+
+// fold evaluates a constant expression now when an evaluator is available;
+// an evaluation error is returned with the expression's position.
+func (b *binder) fold(e Expr, p int) (Expr, error) {
+	c, err := b.p.evalConst(e)
 	if err != nil {
 		if se, ok := err.(*sqlerr.Error); ok && se.Pos == 0 {
 			c := *se
@@ -756,7 +769,10 @@ func (b *binder) fold(e Expr, p int) (Expr, error) {
 		}
 		return nil, err
 	}
-	return &Const{Value: v, T: e.Type()}, nil
+	if c == nil {
+		return e, nil
+	}
+	return c, nil
 }
 
 // coerceArg casts args[i] of function name to `to`: an untyped string

@@ -166,6 +166,11 @@ func (p *Planner) BindParams(st *Statement, values []any) (*physical.Plan, error
 		}
 		lits[i] = l
 	}
+	if len(g.paramTypes) == 0 {
+		// Nothing to bind: the kept plan itself runs (it holds no Values
+		// batches, so releasing it is a no-op; see keep).
+		return st.Plan, nil
+	}
 	prune := !p.Disabled[RuleRowGroupPruning]
 	return physical.BindParams(st.Plan, lits, func(s *physical.ParquetScan) (*physical.ParquetScan, error) {
 		src, ok := g.scans[s.ID]
@@ -197,23 +202,10 @@ func (p *Planner) bindLogical(e Expr, lits []*physical.Literal) Expr {
 			}
 			return e
 		}
-		for _, a := range f.Arg {
-			if _, ok := a.(*Const); !ok {
-				return e
-			}
+		if c, err := p.evalConst(f); c != nil && err == nil {
+			return c
 		}
-		if p.Eval == nil || !foldable(f) {
-			return e
-		}
-		pe, err := toPhysicalExpr(f, nil)
-		if err != nil {
-			return e
-		}
-		v, err := p.Eval(pe)
-		if err != nil {
-			return e
-		}
-		return &Const{Value: v, T: f.T}
+		return e
 	})
 }
 
@@ -236,14 +228,14 @@ func (p *Planner) paramLiteral(i int, v any, t arrow.DataType) (*physical.Litera
 			return &physical.Literal{Value: n, T: t}, nil
 		}
 	}
-	if p.Eval == nil {
-		return nil, sqlerr.New(sqlerr.InternalError, "parameter $%d: no evaluator to convert %q", i+1, s)
-	}
-	cv, err := p.Eval(&physical.Call{Fn: physical.FnCast, Args: []physical.Expr{&physical.Literal{Value: s, T: physical.String}}, T: t})
+	c, err := p.evalConst(castTo(&Const{Value: s, T: physical.String}, t))
 	if err != nil {
 		return nil, err
 	}
-	return &physical.Literal{Value: cv, T: t}, nil
+	if c == nil {
+		return nil, sqlerr.New(sqlerr.InternalError, "parameter $%d: no evaluator to convert %q", i+1, s)
+	}
+	return &physical.Literal{Value: c.Value, T: t}, nil
 }
 
 // readsParams reports whether e reads a statement parameter.

@@ -338,20 +338,12 @@ func (o *optimizer) foldExpr(e Expr) Expr {
 			}
 		}
 	}
-	if !foldable(e) || o.p.Eval == nil {
-		return e
+	// An evaluation error is left for execution, which reports it when
+	// (and only if) a row needs it.
+	if c, err := o.p.evalConst(e); c != nil && err == nil {
+		return c
 	}
-	pe, err := toPhysicalExpr(e, nil)
-	if err != nil {
-		return e
-	}
-	v, err := o.p.Eval(pe)
-	if err != nil {
-		// Leave it for execution, which reports the error when (and only
-		// if) a row needs it.
-		return e
-	}
-	return &Const{Value: v, T: e.Type()}
+	return e
 }
 
 // factorDisjunction pulls conjuncts common to both sides out of an OR:

@@ -1,14 +1,11 @@
 package flighttest
 
 import (
-	"context"
 	"io"
 	"log/slog"
-	"net"
 	"path/filepath"
 	"strconv"
 	"testing"
-	"time"
 
 	"github.com/apache/arrow-adbc/go/adbc"
 	adbcflight "github.com/apache/arrow-adbc/go/adbc/driver/flightsql"
@@ -35,21 +32,7 @@ func startClusterServer(t testing.TB, n int) *testServer {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { eng.Close() })
-	srv, err := flight.NewServer(flight.Options{Backend: server.FlightBackendFromExecutors(eng), Logger: log, Version: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	t.Cleanup(func() {
-		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer scancel()
-		srv.Shutdown(sctx)
-	})
-	return &testServer{eng: eng, addr: ln.Addr().String()}
+	return serveFlight(t, eng, flight.Options{Backend: server.FlightBackendFromExecutors(eng), Logger: log, Version: "test"})
 }
 
 // TestADBCClusterEndpoints reads results with the ADBC driver from a

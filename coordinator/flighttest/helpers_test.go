@@ -80,6 +80,13 @@ func startServer(t testing.TB, auth bool) *testServer {
 			return server.CheckPassword(eng.Catalog(), user, password)
 		}
 	}
+	return serveFlight(t, eng, opts)
+}
+
+// serveFlight serves a Flight SQL door with opts over eng on a loopback
+// port until the test ends.
+func serveFlight(t testing.TB, eng *coordinator.Engine, opts flight.Options) *testServer {
+	t.Helper()
 	srv, err := flight.NewServer(opts)
 	if err != nil {
 		t.Fatal(err)

@@ -293,7 +293,7 @@ func textAppender(arr arrow.Array) appender {
 		}
 		return func(dst []byte, i int) []byte { return appendTimestamp(dst, toMicros(int64(a.Value(i)))) }
 	case *array.MonthDayNanoInterval:
-		return func(dst []byte, i int) []byte { return appendInterval(dst, a.Value(i)) }
+		return func(dst []byte, i int) []byte { return physical.AppendInterval(dst, a.Value(i)) }
 	}
 	return func(dst []byte, i int) []byte { return append(dst, arr.ValueStr(i)...) }
 }
@@ -588,7 +588,7 @@ func appendTimestamp(dst []byte, us int64) []byte {
 	days := floorDiv(us, usPerDay)
 	dst, bc := appendDay(dst, days)
 	dst = append(dst, ' ')
-	dst = appendClock(dst, us-days*usPerDay)
+	dst = physical.AppendClock(dst, us-days*usPerDay)
 	if bc {
 		dst = append(dst, " BC"...)
 	}
@@ -609,36 +609,6 @@ func appendDay(dst []byte, days int64) ([]byte, bool) {
 	dst = append(dst, '-')
 	dst = append2(dst, d)
 	return dst, bc
-}
-
-// appendClock writes HH:MM:SS[.ffffff] for us microseconds into a day.
-func appendClock(dst []byte, us int64) []byte {
-	sec := us / 1_000_000
-	frac := us % 1_000_000
-	dst = append2(dst, int(sec/3600))
-	dst = append(dst, ':')
-	dst = append2(dst, int(sec/60%60))
-	dst = append(dst, ':')
-	dst = append2(dst, int(sec%60))
-	if frac != 0 {
-		var f [7]byte
-		f[0] = '.'
-		for k := 6; k >= 1; k-- {
-			f[k] = byte('0' + frac%10)
-			frac /= 10
-		}
-		n := 7
-		for f[n-1] == '0' {
-			n--
-		}
-		dst = append(dst, f[:n]...)
-	}
-	return dst
-}
-
-// appendInterval writes PostgreSQL's default (postgres style) interval text.
-func appendInterval(dst []byte, v arrow.MonthDayNanoInterval) []byte {
-	return physical.AppendInterval(dst, v)
 }
 
 func appendBytea(dst []byte, v []byte) []byte {

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"github.com/quarrydb/quarry/exec/kernels"
+	"github.com/quarrydb/quarry/planner/physical"
 	"math"
 	"math/big"
 	"reflect"
@@ -110,7 +111,7 @@ func TestTextFormats(t *testing.T) {
 		}
 	}
 	iv := arrow.MonthDayNanoInterval{Months: 14, Days: 3, Nanoseconds: (4*3600 + 5*60 + 6) * 1e9}
-	if got := string(appendInterval(nil, iv)); got != "1 year 2 mons 3 days 04:05:06" {
+	if got := string(physical.AppendInterval(nil, iv)); got != "1 year 2 mons 3 days 04:05:06" {
 		t.Errorf("interval = %s", got)
 	}
 }

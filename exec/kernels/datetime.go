@@ -160,7 +160,7 @@ func dateArith(ev *evaluator, c *physical.Call, a, b datum) (datum, error) {
 		}
 		return datum{arr: makeArray(physical.Interval, n, validity, buf), t: physical.Interval}, nil
 	case (ka == kDate || ka == kTimestamp) && kb == kInterval:
-		iv, im := operand(b, func(v any) arrow.MonthDayNanoInterval { return v.(arrow.MonthDayNanoInterval) })
+		iv, im := intervalOperand(b)
 		toDate := kindOf(c.T) == kDate
 		var days func(i int) int64
 		var tod func(i int) int64
@@ -197,18 +197,6 @@ func dateArith(ev *evaluator, c *physical.Call, a, b datum) (datum, error) {
 			out[i] = calc(i)
 		}
 		return datum{arr: makeArray(t, n, validity, buf), t: t}, nil
-	case ka == kInterval && kb == kInterval:
-		av, am := operand(a, func(v any) arrow.MonthDayNanoInterval { return v.(arrow.MonthDayNanoInterval) })
-		bv, bm := operand(b, func(v any) arrow.MonthDayNanoInterval { return v.(arrow.MonthDayNanoInterval) })
-		buf, out := newValues[arrow.MonthDayNanoInterval](ev.mem, n)
-		for i := range out {
-			x, y := av[i&am], bv[i&bm]
-			if sub {
-				y = arrow.MonthDayNanoInterval{Months: -y.Months, Days: -y.Days, Nanoseconds: -y.Nanoseconds}
-			}
-			out[i] = arrow.MonthDayNanoInterval{Months: x.Months + y.Months, Days: x.Days + y.Days, Nanoseconds: x.Nanoseconds + y.Nanoseconds}
-		}
-		return datum{arr: makeArray(physical.Interval, n, validity, buf), t: physical.Interval}, nil
 	}
 	return fail(sqlerr.New(sqlerr.FeatureNotSupported, "%s(%s, %s) is not supported", c.Fn, physical.TypeName(a.t), physical.TypeName(b.t)))
 }

@@ -124,6 +124,12 @@ func AppendInterval(dst []byte, v arrow.MonthDayNanoInterval) []byte {
 		dst = append(dst, '-')
 		us = -us
 	}
+	return AppendClock(dst, us)
+}
+
+// AppendClock writes a non-negative time of microseconds as HH:MM:SS and a
+// fraction without trailing zeros (hours may exceed 24).
+func AppendClock(dst []byte, us int64) []byte {
 	sec, frac := us/1_000_000, us%1_000_000
 	two := func(n int64) {
 		if n < 10 {
