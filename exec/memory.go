@@ -1,6 +1,7 @@
 package exec
 
 import (
+	"errors"
 	"math/bits"
 	"sync"
 	"sync/atomic"
@@ -23,6 +24,21 @@ type accountingAllocator struct {
 }
 
 type oomPanic struct{ err *sqlerr.Error }
+
+// Libraries that recover panics (arrow's Concatenate) return the value as
+// an error; it still reads as the memory limit's error.
+func (o *oomPanic) Error() string { return o.err.Error() }
+func (o *oomPanic) Unwrap() error { return o.err }
+
+// internalError wraps err as an internal error, unless it is the memory
+// limit's error returned by a library that recovered our panic.
+func internalError(err error, msg string) error {
+	var o *oomPanic
+	if errors.As(err, &o) {
+		return o.err
+	}
+	return sqlerr.Wrap(sqlerr.InternalError, err, "%s", msg)
+}
 
 func newAccountingAllocator(mem memory.Allocator, limit int64) *accountingAllocator {
 	return &accountingAllocator{mem: mem, limit: limit}

@@ -47,9 +47,9 @@ type Env struct {
 	// scans returns what a scan node shares with the other instances of
 	// its fragment on this node: its split source and row count.
 	scans func(*physical.ParquetScan) *scanShare
-	// Inbound returns the receiving end of the exchange fed by fragment
-	// for this instance.
-	Inbound func(fragment int) (Receiver, error)
+	// Inbound returns this instance's receiving end of the exchange an
+	// exchange source reads.
+	Inbound func(*physical.ExchangeSource) (Receiver, error)
 	// Stats returns the counter of a node, or nil not to measure it.
 	Stats func(nodeID int) *StatsCounter
 }
@@ -87,7 +87,7 @@ func build(n physical.Node, env *Env, parent *statsOp) (Operator, error) {
 		if env.Inbound == nil {
 			return nil, sqlerr.New(sqlerr.InternalError, "exchange source %d built without inbound exchanges", n.ID)
 		}
-		r, err := env.Inbound(n.Fragment)
+		r, err := env.Inbound(n)
 		if err != nil {
 			return nil, err
 		}

@@ -110,10 +110,6 @@ type Transport interface {
 	Open(ctx context.Context, node string, fragment, partition int, alloc memory.Allocator) (Receiver, error)
 }
 
-// exchangeCapacity is the number of batches an exchange buffers per
-// consumer instance before producers block.
-const exchangeCapacity = 4
-
 // Execution is the part of a running plan that runs on one node: the
 // fragment instances placed there, connected to each other by in-memory
 // exchanges and to other nodes by the Transport.
@@ -131,6 +127,7 @@ type Execution struct {
 	g      *errgroup.Group
 
 	exchanges map[int]*exchange // by producer fragment ID, local producers only
+	ports     map[int][]int     // by producer fragment ID: first channel of each port
 	out       *exchange         // the root fragment's output, if the root is here
 	scans     map[int]*scanShare
 	stats     map[int][]*StatsCounter // by node ID, then instance (nil: not here)
@@ -163,86 +160,40 @@ type inlineRoot struct {
 	done   bool
 }
 
-// exchange connects the local instances of one fragment to the instances
-// of its consumer (wherever they run): one bounded channel per consumer
-// instance, closed when every local producer instance finished
-// successfully. A failing producer leaves the channels open; the query's
-// cancellation unblocks the consumers.
-type exchange struct {
-	chans     []chan arrow.Record
-	producers atomic.Int32
-	ended     []atomic.Bool // per channel: its end was delivered
-}
-
-func newExchange(consumers, producers int) *exchange {
-	x := &exchange{chans: make([]chan arrow.Record, consumers), ended: make([]atomic.Bool, consumers)}
-	for i := range x.chans {
-		x.chans[i] = make(chan arrow.Record, exchangeCapacity)
-	}
-	x.producers.Store(int32(producers))
-	if producers == 0 {
-		for _, c := range x.chans {
-			close(c)
-		}
-	}
-	return x
-}
-
-func (x *exchange) producerDone() {
-	if x.producers.Add(-1) == 0 {
-		for _, c := range x.chans {
-			close(c)
-		}
-	}
-}
-
-// drain releases what is left in the channels; only once nobody sends.
-func (x *exchange) drain() {
-	for _, c := range x.chans {
-		for {
-			select {
-			case b, ok := <-c:
-				if !ok {
-					goto next
-				}
-				b.Release()
-			default:
-				goto next
-			}
-		}
-	next:
-	}
-}
-
 // chanReceiver reads one channel of an exchange. When the execution ends
 // it still delivers what producers completed, and otherwise returns why
 // the execution ended.
 type chanReceiver struct {
-	ch  <-chan arrow.Record
-	ctx context.Context // the execution's
-	eof func()          // called when the channel's end is delivered
+	ch    <-chan arrow.Record
+	ctx   context.Context // the execution's
+	eof   func()          // called when the channel's end is delivered
+	spool *spoolQueue     // refilled after every receive (shared outputs)
 }
 
 func (r chanReceiver) Next(ctx context.Context) (arrow.Record, error) {
 	select {
 	case b, ok := <-r.ch:
-		if !ok {
-			return nil, r.end()
-		}
-		return b, nil
+		return r.took(b, ok)
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	case <-r.ctx.Done():
 		select {
 		case b, ok := <-r.ch:
-			if !ok {
-				return nil, r.end()
-			}
-			return b, nil
+			return r.took(b, ok)
 		default:
 		}
 		return nil, sqlerr.As(context.Cause(r.ctx))
 	}
+}
+
+func (r chanReceiver) took(b arrow.Record, ok bool) (arrow.Record, error) {
+	if !ok {
+		return nil, r.end()
+	}
+	if r.spool != nil {
+		r.spool.refill()
+	}
+	return b, nil
 }
 
 func (r chanReceiver) end() error {
@@ -280,6 +231,7 @@ func Run(ctx context.Context, plan *physical.Plan, opts Options) (*Execution, er
 		pool:      pool,
 		mem:       newAccountingAllocator(pool, opts.MemoryLimit),
 		exchanges: map[int]*exchange{},
+		ports:     map[int][]int{},
 		scans:     map[int]*scanShare{},
 		stats:     map[int][]*StatsCounter{},
 	}
@@ -329,16 +281,28 @@ func Run(ctx context.Context, plan *physical.Plan, opts Options) (*Execution, er
 		}
 	}
 	for _, f := range plan.Fragments {
-		if f == root || len(local[f.ID]) == 0 {
+		if f == root {
 			continue
 		}
-		if _, ok := byID[f.Consumer]; !ok {
-			return nil, sqlerr.New(sqlerr.InternalError, "exec: fragment %d sends to unknown fragment %d", f.ID, f.Consumer)
+		// Each port's consumer instances read consecutive channels.
+		sizes := make([]int, len(f.Consumers()))
+		first := make([]int, len(sizes))
+		for p, c := range f.Consumers() {
+			if _, ok := byID[c]; !ok || c == f.ID {
+				return nil, sqlerr.New(sqlerr.InternalError, "exec: fragment %d sends to unknown fragment %d", f.ID, c)
+			}
+			sizes[p] = len(placement[c])
+			if p > 0 {
+				first[p] = first[p-1] + sizes[p-1]
+			}
 		}
-		e.exchanges[f.ID] = newExchange(len(placement[f.Consumer]), len(local[f.ID]))
+		e.ports[f.ID] = first
+		if len(local[f.ID]) > 0 {
+			e.exchanges[f.ID] = newExchange(sizes, len(local[f.ID]))
+		}
 	}
 	if len(local[root.ID]) > 0 {
-		e.out = newExchange(1, 1)
+		e.out = newExchange([]int{1}, 1)
 	}
 	e.drained = make(chan struct{})
 	for _, x := range e.exchanges {
@@ -371,20 +335,22 @@ func Run(ctx context.Context, plan *physical.Plan, opts Options) (*Execution, er
 	return e, nil
 }
 
-// inbound returns what consumer instance inst receives from fragment frag:
-// the partition of every node's producers merged.
-func (e *Execution) inbound(inst, frag int) (Receiver, error) {
+// inbound returns what instance inst of fragment consumer receives from
+// port port of fragment frag: that partition of every node's producers
+// merged.
+func (e *Execution) inbound(consumer, inst, frag, port int) (Receiver, error) {
+	first, ok := e.ports[frag]
+	if !ok || port < 0 || port >= len(first) || e.consumerOf(frag, port) != consumer || inst >= len(e.placement[consumer]) {
+		return nil, sqlerr.New(sqlerr.InternalError, "exec: instance %d of fragment %d has no input from port %d of fragment %d", inst, consumer, port, frag)
+	}
+	ch := first[port] + inst
 	var srcs []Receiver
 	for _, n := range e.placement.Nodes(frag) {
 		if n == e.node {
-			x, ok := e.exchanges[frag]
-			if !ok || inst >= len(x.chans) {
-				return nil, sqlerr.New(sqlerr.InternalError, "exec: instance %d has no input from fragment %d", inst, frag)
-			}
-			srcs = append(srcs, e.receiver(x, inst))
+			srcs = append(srcs, e.receiver(e.exchanges[frag], ch))
 			continue
 		}
-		r, err := e.transport.Open(e.ctx, n, frag, inst, e.mem)
+		r, err := e.transport.Open(e.ctx, n, frag, ch, e.mem)
 		if err != nil {
 			for _, s := range srcs {
 				closeReceiver(s)
@@ -399,9 +365,20 @@ func (e *Execution) inbound(inst, frag int) (Receiver, error) {
 	return newMergeReceiver(e.ctx, srcs), nil
 }
 
+// consumerOf is the fragment reading port port of fragment frag.
+func (e *Execution) consumerOf(frag, port int) int {
+	for _, f := range e.plan.Fragments {
+		if f.ID == frag {
+			return f.Consumers()[port]
+		}
+	}
+	return -1
+}
+
 // Outbox returns the batches the local instances of fragment frag produce
-// for consumer instance part, for a consumer on another node. Each
-// partition may be read once.
+// for partition part (a consumer instance, numbered across the ports of a
+// shared fragment), for a consumer on another node. Each partition may be
+// read once.
 func (e *Execution) Outbox(frag, part int) (Receiver, error) {
 	x, ok := e.exchanges[frag]
 	if !ok || part < 0 || part >= len(x.chans) {
@@ -428,11 +405,15 @@ func (o outboxReceiver) Schema() *arrow.Schema { return o.schema }
 
 // receiver reads channel i of x, counting its end toward Drained.
 func (e *Execution) receiver(x *exchange, i int) chanReceiver {
-	return chanReceiver{ch: x.chans[i], ctx: e.ctx, eof: func() {
+	r := chanReceiver{ch: x.chans[i], ctx: e.ctx, eof: func() {
 		if x.ended[i].CompareAndSwap(false, true) && e.undrained.Add(-1) == 0 {
 			close(e.drained)
 		}
 	}}
+	if x.spool != nil {
+		r.spool = &x.spool[i]
+	}
+	return r
 }
 
 // Drained is closed once every output of the local instances was read to
@@ -462,7 +443,7 @@ func (e *Execution) runInstance(f *physical.Fragment, inst, count int, s *sender
 			}
 		}
 	}()
-	op, err = Build(f.Root, e.env(inst, count))
+	op, err = Build(f.Root, e.env(f.ID, inst, count))
 	if err != nil {
 		return err
 	}
@@ -490,14 +471,17 @@ func (e *Execution) runInstance(f *physical.Fragment, inst, count int, s *sender
 	}
 }
 
-// env is what the operators of instance inst (of count) build with.
-func (e *Execution) env(inst, count int) *Env {
+// env is what the operators of instance inst (of count) of fragment frag
+// build with.
+func (e *Execution) env(frag, inst, count int) *Env {
 	return &Env{
 		Alloc:     e.mem,
 		Instance:  inst,
 		Instances: count,
 		scans:     func(n *physical.ParquetScan) *scanShare { return e.scans[n.ID] },
-		Inbound:   func(frag int) (Receiver, error) { return e.inbound(inst, frag) },
+		Inbound: func(src *physical.ExchangeSource) (Receiver, error) {
+			return e.inbound(frag, inst, src.Fragment, src.Port)
+		},
 		Stats: func(id int) *StatsCounter {
 			if cs := e.stats[id]; inst < len(cs) {
 				return cs[inst]
@@ -530,7 +514,7 @@ func (e *Execution) nextInline(ctx context.Context) (b arrow.Record, err error) 
 	}
 	if !r.opened {
 		r.opened = true
-		if r.op, err = Build(r.f.Root, e.env(0, 1)); err != nil {
+		if r.op, err = Build(r.f.Root, e.env(r.f.ID, 0, 1)); err != nil {
 			return nil, err
 		}
 		if err := r.op.Open(e.ctx); err != nil {

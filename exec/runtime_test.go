@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
@@ -563,4 +564,75 @@ func TestValuesSplitOverInstances(t *testing.T) {
 	equalRows(t, got, [][]string{{"10", "70"}})
 	releaseAll(batches)
 	mem.AssertSize(t, 0)
+}
+
+// sharedPlan reads a scan of n rows through two ports of one shared
+// fragment: fragment 1 counts the rows of port 1; the root reads port 0
+// only after that count (a union reads its inputs in turn), so port 0
+// must buffer all of its rows meanwhile.
+func sharedPlan(t *testing.T, dir string) (*physical.Plan, int) {
+	const n, rg = 60000, 1000 // far more batches than a channel holds
+	path := writeTestParquet(t, dir, n, rg)
+	scan := scanNode(path, allRowGroups(n, rg), []physical.ScanColumn{scId})
+	// Computed, so that the batches come from the query's allocator (a
+	// scan may hand out cached row groups).
+	shared := &physical.Project{Base: base(scan.Schema()), Input: scan,
+		Exprs: []physical.Expr{&physical.Call{Fn: physical.FnMul, Args: []physical.Expr{col(0, i64), &physical.Literal{Value: int64(1), T: i64}}, T: i64}}}
+	port1 := &physical.ExchangeSource{Base: base(scan.Schema()), Fragment: 0, Port: 1}
+	count := aggNode(port1, physical.AggSingle, nil, call(physical.AggCountStar, nil, i64))
+	counted := &physical.ExchangeSource{Base: base(count.Schema()), Fragment: 1}
+	port0 := &physical.ExchangeSource{Base: base(scan.Schema()), Fragment: 0}
+	root := &physical.UnionAll{Base: base(count.Schema()), Inputs: []physical.Node{
+		counted, aggNode(port0, physical.AggSingle, nil, call(physical.AggSum, col(0, i64), i64))}}
+	return &physical.Plan{Fragments: []*physical.Fragment{
+		{ID: 0, Root: shared, Parallelism: 3, Consumer: 2, Ports: []int{2, 1}, Output: physical.RoundRobin},
+		{ID: 1, Root: count, Parallelism: 1, Consumer: 2},
+		{ID: 2, Root: root, Consumer: -1},
+	}}, n
+}
+
+func TestSharedFragment(t *testing.T) {
+	if !kernelsReady() {
+		t.Skip("kernels.Eval does not evaluate calls yet")
+	}
+	plan, n := sharedPlan(t, t.TempDir())
+	baseline := runtime.NumGoroutine()
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	e, err := Run(ctx, plan, Options{Alloc: mem})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := drain(t, ctx, e.Next)
+	e.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	equalRows(t, got, [][]string{{strconv.Itoa(n)}, {strconv.Itoa(n * (n - 1) / 2)}})
+	if e.MemoryPeak() < int64(n*8*3/4) {
+		t.Errorf("peak %d bytes: port 0 was not buffered", e.MemoryPeak())
+	}
+	mem.AssertSize(t, 0)
+	checkGoroutines(t, baseline)
+
+	// What port 0 buffers counts against the memory limit.
+	_, _, err = runPlan(t, plan, Options{MemoryLimit: 64 << 10})
+	wantCode(t, err, sqlerr.OutOfMemory)
+	checkGoroutines(t, baseline)
+
+	// Closed early, the buffered batches are released.
+	mem = memory.NewCheckedAllocator(memory.NewGoAllocator())
+	e, err = Run(context.Background(), plan, Options{Alloc: mem})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := e.Next(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Release()
+	e.Close()
+	mem.AssertSize(t, 0)
+	checkGoroutines(t, baseline)
 }

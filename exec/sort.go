@@ -199,7 +199,7 @@ func concatRecords(mem memory.Allocator, schema *arrow.Schema, batches []arrow.R
 		arr, err := array.Concatenate(parts, mem)
 		if err != nil {
 			releaseAll(cols)
-			return nil, sqlerr.Wrap(sqlerr.InternalError, err, "concatenating sort input")
+			return nil, internalError(err, "concatenating sort input")
 		}
 		cols[c] = arr
 	}

@@ -263,7 +263,7 @@ func (b *binder) bindSelect(sel *ast.SelectStmt) (LNode, []string, error) {
 	if sel.With != nil {
 		saved := b.saveCTEs()
 		defer b.restoreCTEs(saved)
-		if err := b.bindWith(sel.With); err != nil {
+		if err := b.bindWith(sel.With, sel); err != nil {
 			return nil, nil, err
 		}
 	}

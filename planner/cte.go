@@ -1,22 +1,58 @@
 package planner
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/pingcap/tidb/pkg/parser/ast"
 	"github.com/quarrydb/quarry/catalog"
 	"github.com/quarrydb/quarry/catalog/sqlerr"
+	"github.com/quarrydb/quarry/planner/physical"
 )
 
-// cteDef is a WITH definition. Each reference binds the query again (with
-// fresh column IDs), so a CTE used twice is computed twice; sharing one
-// materialization is a later optimization.
+// cteDef is a WITH definition. A query referenced once is bound where it
+// is referenced, like a derived table, so the optimizer sees through it.
+// One referenced more than once is computed once and shared (sharedCTE)
+// when that saves work — it aggregates, joins, sorts, … — or when its
+// result must be the same for every reference (volatile functions, as
+// PostgreSQL guarantees); a plain scan is cheaper to read again, with each
+// reference's filters pushed into it, than to buffer.
 type cteDef struct {
 	name    string
 	query   ast.ResultSetNode
 	columns []string
 	// visible are the CTEs in scope where this one was defined.
 	visible map[string]*cteDef
+	// refs is how many times the statement names it.
+	refs int
+	// decided: shared (nil: bind at each reference) is settled.
+	decided bool
+	shared  *sharedCTE
+}
+
+// sharedCTE is a WITH query computed once for all its references: its
+// plan becomes one fragment whose output every reference reads through
+// its own port (physical.Fragment.Ports).
+type sharedCTE struct {
+	id    int // unique in the statement; a query's own references have lower IDs
+	name  string
+	plan  LNode
+	names []string // of its columns, as the WITH clause names them
+}
+
+// LSharedRef reads the rows of a shared WITH query: Cols[i], under this
+// reference's own column ID, is the query's output column Source[i].
+type LSharedRef struct {
+	Shared *sharedCTE
+	Cols   []Column
+	Source []ColumnID
+}
+
+func (n *LSharedRef) Columns() []Column        { return n.Cols }
+func (n *LSharedRef) Inputs() []LNode          { return nil }
+func (n *LSharedRef) WithInputs([]LNode) LNode { return n }
+func (n *LSharedRef) describe() string {
+	return fmt.Sprintf("SharedScan %s#%d cols=[%s]", n.Shared.name, n.Shared.id, colNames(n.Cols))
 }
 
 func (b *binder) saveCTEs() map[string]*cteDef {
@@ -29,12 +65,14 @@ func (b *binder) saveCTEs() map[string]*cteDef {
 
 func (b *binder) restoreCTEs(saved map[string]*cteDef) { b.ctes = saved }
 
-func (b *binder) bindWith(w *ast.WithClause) error {
+// bindWith brings the WITH clause of query owner into scope.
+func (b *binder) bindWith(w *ast.WithClause, owner ast.Node) error {
 	if w.IsRecursive {
 		return sqlerr.New(sqlerr.FeatureNotSupported, "WITH RECURSIVE is not supported yet")
 	}
+	refs := tableRefs(owner)
 	for _, c := range w.CTEs {
-		def := &cteDef{name: c.Name.O, visible: b.saveCTEs()}
+		def := &cteDef{name: c.Name.O, visible: b.saveCTEs(), refs: refs[c.Name.L]}
 		sub, ok := c.Query.Query.(ast.ResultSetNode)
 		if !ok {
 			return sqlerr.New(sqlerr.FeatureNotSupported, "unsupported WITH query")
@@ -48,8 +86,105 @@ func (b *binder) bindWith(w *ast.WithClause) error {
 	return nil
 }
 
+// tableRefs counts the unqualified table names in n, by lower-case name.
+// A name shadowed by an inner WITH counts too: that only makes sharing
+// more likely, never wrong.
+func tableRefs(n ast.Node) map[string]int {
+	v := &tableRefCounter{refs: map[string]int{}}
+	n.Accept(v)
+	return v.refs
+}
+
+type tableRefCounter struct{ refs map[string]int }
+
+func (v *tableRefCounter) Enter(n ast.Node) (ast.Node, bool) {
+	if t, ok := n.(*ast.TableName); ok && t.Schema.O == "" {
+		v.refs[t.Name.L]++
+	}
+	return n, false
+}
+
+func (v *tableRefCounter) Leave(n ast.Node) (ast.Node, bool) { return n, true }
+
 // bindCTERef binds a reference to a WITH query under alias.
 func (b *binder) bindCTERef(def *cteDef, alias string) (LNode, *scope, error) {
+	if def.shared != nil {
+		return b.sharedRef(def, alias)
+	}
+	node, sc, err := b.bindCTEQuery(def, alias)
+	if err != nil || def.decided {
+		return node, sc, err
+	}
+	def.decided = true
+	if def.refs < 2 || !worthSharing(node) {
+		return node, sc, nil
+	}
+	b.nextID++
+	def.shared = &sharedCTE{id: int(b.nextID), name: def.name, plan: node}
+	for _, c := range sc.cols {
+		def.shared.names = append(def.shared.names, c.Name)
+	}
+	return b.sharedRef(def, alias)
+}
+
+// sharedRef is a reference to a shared WITH query: its columns under new
+// IDs, so that references can be joined with each other.
+func (b *binder) sharedRef(def *cteDef, alias string) (LNode, *scope, error) {
+	if alias == "" {
+		alias = def.name
+	}
+	ref := &LSharedRef{Shared: def.shared}
+	sc := &scope{}
+	for i, c := range def.shared.plan.Columns() {
+		col := b.newColumn(def.shared.names[i], alias, c.T)
+		ref.Cols = append(ref.Cols, col)
+		ref.Source = append(ref.Source, c.ID)
+		sc.cols = append(sc.cols, col)
+	}
+	return ref, sc, nil
+}
+
+// worthSharing reports whether computing a WITH query once for several
+// references beats computing it for each: anything but a filtered,
+// projected scan, and anything volatile.
+func worthSharing(n LNode) bool {
+	worth := false
+	var walk func(n LNode)
+	walk = func(n LNode) {
+		switch n.(type) {
+		case *LScan, *LFilter, *LProject, *LValues:
+		default:
+			worth = true
+		}
+		if exprs, _ := nodeExprs(n); exprs != nil {
+			for _, e := range exprs {
+				if !deterministic(e) {
+					worth = true
+				}
+			}
+		}
+		for _, in := range n.Inputs() {
+			walk(in)
+		}
+	}
+	walk(n)
+	return worth
+}
+
+// deterministic reports whether e gives the same value every time for the
+// same row (no random(), gen_random_uuid()).
+func deterministic(e Expr) bool {
+	ok := true
+	visitExpr(e, func(x Expr) {
+		if f, isFunc := x.(*Func); isFunc && (f.Fn == physical.FnRandom || f.Fn == physical.FnPgRandomUUID) {
+			ok = false
+		}
+	})
+	return ok
+}
+
+// bindCTEQuery binds the query of a WITH definition under alias.
+func (b *binder) bindCTEQuery(def *cteDef, alias string) (LNode, *scope, error) {
 	saved := b.ctes
 	b.ctes = def.visible
 	b.outerStack = append(b.outerStack, nil) // a WITH query sees no outer columns

@@ -76,6 +76,9 @@ func describeNode(n physical.Node) string {
 	case *physical.Limit:
 		return fmt.Sprintf("Limit n=%d offset=%d", x.N, x.Offset)
 	case *physical.ExchangeSource:
+		if x.Port > 0 {
+			return fmt.Sprintf("ExchangeSource fragment=%d port=%d", x.Fragment, x.Port)
+		}
 		return fmt.Sprintf("ExchangeSource fragment=%d", x.Fragment)
 	case *physical.HashJoin:
 		s := "HashJoin " + x.Type.String()
@@ -233,7 +236,9 @@ func explain(stmt *Statement, stats map[int]physical.OperatorStats) string {
 			par = "single"
 		}
 		dest := "client"
-		if f.Consumer >= 0 {
+		if len(f.Ports) > 1 {
+			dest = "shared by fragments " + strings.Trim(fmt.Sprint(f.Ports), "[]")
+		} else if f.Consumer >= 0 {
 			dest = fmt.Sprintf("fragment %d", f.Consumer)
 		}
 		fmt.Fprintf(&b, "Fragment %d [%s] → %s (%s)", f.ID, par, dest, f.Output)

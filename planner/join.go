@@ -407,6 +407,8 @@ func estimateRows(n LNode) float64 {
 		return max(rows, 1)
 	case *LValues:
 		return float64(len(x.Rows))
+	case *LSharedRef:
+		return estimateRows(x.Shared.plan)
 	case *LFilter:
 		rows := estimateRows(x.Input)
 		for _, c := range conjuncts(x.Pred) {

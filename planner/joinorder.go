@@ -372,6 +372,14 @@ func rangeNDV(n LNode, id ColumnID) (float64, bool) {
 // findScanColumn finds the scan under n that produces column id and the
 // column's position in the dataset.
 func findScanColumn(n LNode, id ColumnID) (*LScan, int, bool) {
+	if r, ok := n.(*LSharedRef); ok {
+		for i, c := range r.Cols {
+			if c.ID == id {
+				return findScanColumn(r.Shared.plan, r.Source[i])
+			}
+		}
+		return nil, 0, false
+	}
 	if s, ok := n.(*LScan); ok {
 		for i, c := range s.Cols {
 			if c.ID == id {

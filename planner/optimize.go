@@ -2,6 +2,7 @@ package planner
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/quarrydb/quarry/planner/physical"
@@ -109,6 +110,68 @@ func (o *optimizer) optimize(n LNode) (LNode, error) {
 		n = next
 	}
 	return n, nil
+}
+
+// optimizeShared optimizes the shared WITH queries n reads, directly or
+// through each other, each for the columns its references still read
+// after they were optimized, and returns them, referencing queries first.
+func (o *optimizer) optimizeShared(n LNode) ([]*sharedCTE, error) {
+	var all []*sharedCTE
+	seen := map[*sharedCTE]bool{}
+	var collect func(n LNode)
+	collect = func(n LNode) {
+		eachSharedRef(n, func(r *LSharedRef) {
+			if !seen[r.Shared] {
+				seen[r.Shared] = true
+				all = append(all, r.Shared)
+				collect(r.Shared.plan)
+			}
+		})
+	}
+	collect(n)
+	// A query only references queries bound before it (lower IDs).
+	slices.SortFunc(all, func(a, b *sharedCTE) int { return b.id - a.id })
+	for i, s := range all {
+		need := map[ColumnID]bool{}
+		mark := func(r *LSharedRef) {
+			if r.Shared == s {
+				for _, id := range r.Source {
+					need[id] = true
+				}
+			}
+		}
+		eachSharedRef(n, mark)
+		for _, t := range all[:i] {
+			eachSharedRef(t.plan, mark)
+		}
+		plan := s.plan
+		if cols := plan.Columns(); len(need) < len(cols) {
+			p := &LProject{Input: plan}
+			for _, c := range cols {
+				if need[c.ID] {
+					p.Cols = append(p.Cols, c)
+					p.Exprs = append(p.Exprs, &ColRef{ID: c.ID, Name: c.Name, T: c.T})
+				}
+			}
+			plan = p
+		}
+		var err error
+		if s.plan, err = o.optimize(plan); err != nil {
+			return nil, err
+		}
+	}
+	return all, nil
+}
+
+// eachSharedRef calls fn for every shared WITH reference in n (not those
+// inside the shared queries).
+func eachSharedRef(n LNode, fn func(*LSharedRef)) {
+	if r, ok := n.(*LSharedRef); ok {
+		fn(r)
+	}
+	for _, in := range n.Inputs() {
+		eachSharedRef(in, fn)
+	}
 }
 
 // normalize applies the normalize rules until none fires. count says
@@ -812,6 +875,23 @@ func pruneColumns(n LNode, required map[ColumnID]bool) (LNode, bool) {
 		return &c, true
 	case *LValues:
 		return x, false
+	case *LSharedRef:
+		c := *x
+		c.Cols, c.Source = nil, nil
+		for i, col := range x.Cols {
+			if need(col) {
+				c.Cols = append(c.Cols, col)
+				c.Source = append(c.Source, x.Source[i])
+			}
+		}
+		if len(c.Cols) == 0 && len(x.Cols) > 0 {
+			k := cheapestColumn(x.Cols)
+			c.Cols, c.Source = []Column{x.Cols[k]}, []ColumnID{x.Source[k]}
+		}
+		if len(c.Cols) == len(x.Cols) {
+			return x, false
+		}
+		return &c, true
 	case *LFilter:
 		req := copySet(required, x.Columns())
 		columnsUsed(x.Pred, req)

@@ -73,7 +73,8 @@ type physBuilder struct {
 	frags  []*physical.Fragment
 	pruned map[string]int // rule statistics for EXPLAIN
 	fired  map[string]int
-	reuse  *reuseTracker // planning a generic plan
+	reuse  *reuseTracker      // planning a generic plan
+	shared map[*sharedCTE]int // fragment of each shared WITH query built
 }
 
 func (pb *physBuilder) base(cols []Column) physical.Base {
@@ -150,6 +151,8 @@ func (pb *physBuilder) build(n LNode) (physical.Node, bool, error) {
 		return pb.buildJoin(x)
 	case *LWindow:
 		return pb.buildWindow(x)
+	case *LSharedRef:
+		return pb.buildSharedRef(x)
 	case *LSingleRow:
 		in, par, err := pb.build(x.Input)
 		if err != nil {
@@ -467,6 +470,48 @@ func valuesRecord(v *LValues) (arrow.Record, error) {
 	return rec, nil
 }
 
+// buildSharedRef reads a shared WITH query through a new port of its
+// fragment, which the first reference builds. Each reference spreads the
+// rows over its own instances, like a scan.
+func (pb *physBuilder) buildSharedRef(x *LSharedRef) (physical.Node, bool, error) {
+	id, ok := pb.shared[x.Shared]
+	if !ok {
+		root, par, err := pb.build(x.Shared.plan)
+		if err != nil {
+			return nil, false, err
+		}
+		id = len(pb.frags)
+		f := &physical.Fragment{ID: id, Root: root, Consumer: -1, Output: physical.RoundRobin}
+		if !par {
+			f.Parallelism = 1
+		}
+		pb.frags = append(pb.frags, f)
+		if pb.shared == nil {
+			pb.shared = map[*sharedCTE]int{}
+		}
+		pb.shared[x.Shared] = id
+	}
+	f := pb.frags[id]
+	f.Ports = append(f.Ports, -1) // its consumer is known in finish
+	pb.nextID++
+	var n physical.Node = &physical.ExchangeSource{Base: physical.Base{ID: pb.nextID, Out: f.Root.Schema()}, Fragment: id, Port: len(f.Ports) - 1}
+	cols := x.Shared.plan.Columns()
+	exprs := make([]physical.Expr, len(x.Cols))
+	identity := len(x.Cols) == len(cols)
+	for i, src := range x.Source {
+		k := slices.IndexFunc(cols, func(c Column) bool { return c.ID == src })
+		if k < 0 {
+			return nil, false, fmt.Errorf("internal error: shared query %s has no column %d", x.Shared.name, src)
+		}
+		identity = identity && k == i
+		exprs[i] = &physical.ColRef{Index: k, T: cols[k].T, Name: cols[k].Name}
+	}
+	if !identity {
+		n = &physical.Project{Base: pb.base(x.Cols), Input: n, Exprs: exprs}
+	}
+	return n, true, nil
+}
+
 // finish assigns consumers and appends the root fragment.
 func (pb *physBuilder) finish(root physical.Node, par bool) *physical.Plan {
 	if par && !pb.singleSplit(root) {
@@ -477,9 +522,21 @@ func (pb *physBuilder) finish(root physical.Node, par bool) *physical.Plan {
 	for _, f := range pb.frags {
 		physical.Walk(f.Root, func(n physical.Node) {
 			if ex, ok := n.(*physical.ExchangeSource); ok {
-				pb.frags[ex.Fragment].Consumer = f.ID
+				p := pb.frags[ex.Fragment]
+				if len(p.Ports) > 0 {
+					p.Ports[ex.Port] = f.ID
+				}
+				p.Consumer = f.ID
 			}
 		})
+	}
+	for _, f := range pb.frags {
+		if len(f.Ports) > 0 {
+			f.Consumer = f.Ports[0]
+		}
+		if len(f.Ports) == 1 {
+			f.Ports = nil // read once after all: an ordinary exchange
+		}
 	}
 	return &physical.Plan{Fragments: pb.frags}
 }

@@ -2,6 +2,7 @@ package planner
 
 import (
 	"context"
+	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -352,6 +353,10 @@ func (p *Planner) finishPlan(b *binder, st *Statement, node LNode, names []strin
 	if err != nil {
 		return err
 	}
+	shared, err := o.optimizeShared(node)
+	if err != nil {
+		return err
+	}
 	pb := &physBuilder{p: p, fired: o.fired, reuse: b.reuse}
 	root, par, err := pb.build(node)
 	if err != nil {
@@ -362,6 +367,9 @@ func (p *Planner) finishPlan(b *binder, st *Statement, node LNode, names []strin
 	st.Plan.Origins = columnOrigins(node)
 	st.Rules = o.fired
 	st.Logical = formatLogical(node)
+	for i := len(shared) - 1; i >= 0; i-- {
+		st.Logical += fmt.Sprintf("Shared %s#%d:\n", shared[i].name, shared[i].id) + formatLogical(shared[i].plan)
+	}
 	return nil
 }
 

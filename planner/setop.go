@@ -19,7 +19,7 @@ type setInput struct {
 // UNION and EXCEPT, which associate left to right.
 func (b *binder) bindSetOpr(n *ast.SetOprStmt) (LNode, []string, error) {
 	if n.With != nil {
-		if err := b.bindWith(n.With); err != nil {
+		if err := b.bindWith(n.With, n); err != nil {
 			return nil, nil, err
 		}
 	}

@@ -39,7 +39,7 @@ func (c *Cluster) RunForClients(plan *physical.Plan, memLimit int64, done func(s
 			frag = f
 		}
 	}
-	if frag == nil || frag.Output != physical.Gather {
+	if frag == nil || frag.Output != physical.Gather || len(frag.Ports) > 1 {
 		return nil, false, nil
 	}
 	// The executors' output must carry the result's client-facing names.

@@ -329,22 +329,42 @@ func (d Distribution) String() string {
 
 // ExchangeSource is the leaf of a consumer fragment that receives the
 // output of fragment Fragment (its schema is that fragment's root schema).
+// Port says which of a shared fragment's outputs it reads (0 otherwise).
 type ExchangeSource struct {
 	Base
 	Fragment int
+	Port     int
 }
 
 // Fragment is a unit of scheduling: a plan tree whose leaves are scans,
 // values or exchange sources, run as Parallelism instances (0: one per core
 // of each executor it is placed on), sending its output to the fragment
 // Consumer (-1 for the root, whose output goes to the client) by Output.
+//
+// A shared fragment (a WITH query read more than once) has several
+// outputs, ports, each read by one exchange source: Ports[i] is the
+// fragment holding the source of port i (Consumer is Ports[0]; two ports
+// may feed the same fragment). Every port receives every row, spread over
+// its consumer's instances by Output. A shared fragment's output is
+// buffered without bound (within the query's memory limit) so that no
+// consumer waits on another: one may need another's complete result
+// before it reads.
 type Fragment struct {
 	ID          int
 	Root        Node
 	Parallelism int
 	Consumer    int
+	Ports       []int
 	Output      Distribution
 	OutputKeys  []int // columns hashed when Output is HashPartition
+}
+
+// Consumers are the fragments reading f's output, one per port.
+func (f *Fragment) Consumers() []int {
+	if len(f.Ports) > 0 {
+		return f.Ports
+	}
+	return []int{f.Consumer}
 }
 
 // Plan is a physical plan cut into fragments. Fragments are ordered so that

@@ -42,7 +42,7 @@ func Marshal(p *physical.Plan) ([]byte, error) {
 		}
 		m.Fragments = append(m.Fragments, &Fragment{
 			Id: int64(f.ID), Root: root, Parallelism: int64(f.Parallelism), Consumer: int64(f.Consumer),
-			Output: out, OutputKeys: ints64(f.OutputKeys),
+			Output: out, OutputKeys: ints64(f.OutputKeys), Ports: ints64(f.Ports),
 		})
 	}
 	b, err := proto.Marshal(m)
@@ -158,7 +158,7 @@ func (e *encoder) node(n physical.Node) (*Node, error) {
 		m.Kind = &Node_Limit{k}
 		k.Input, err = e.node(x.Input)
 	case *physical.ExchangeSource:
-		m.Kind = &Node_ExchangeSource{&ExchangeSource{Fragment: int64(x.Fragment)}}
+		m.Kind = &Node_ExchangeSource{&ExchangeSource{Fragment: int64(x.Fragment), Port: int64(x.Port)}}
 	case *physical.HashJoin:
 		err = e.join(m, x)
 	case *physical.EnforceSingleRow:
@@ -461,7 +461,7 @@ func (d *decoder) fragment(m *Fragment, frags map[int]bool) (*physical.Fragment,
 	}
 	f := &physical.Fragment{
 		ID: int(m.Id), Root: root, Parallelism: int(m.Parallelism), Consumer: int(m.Consumer),
-		Output: out, OutputKeys: ints(m.OutputKeys),
+		Output: out, OutputKeys: ints(m.OutputKeys), Ports: ints(m.Ports),
 	}
 	if err := checkCols(f.OutputKeys, root.Schema().NumFields()); err != nil {
 		return nil, fmt.Errorf("output keys: %w", err)
@@ -520,9 +520,11 @@ func (d *decoder) node(m *Node, frags map[int]bool) (physical.Node, error) {
 		x.Input, err = d.node(k.Limit.Input, frags)
 		n = x
 	case *Node_ExchangeSource:
-		x := &physical.ExchangeSource{Base: base, Fragment: int(k.ExchangeSource.Fragment)}
+		x := &physical.ExchangeSource{Base: base, Fragment: int(k.ExchangeSource.Fragment), Port: int(k.ExchangeSource.Port)}
 		if !frags[x.Fragment] {
 			err = fmt.Errorf("unknown fragment %d", x.Fragment)
+		} else if x.Port < 0 {
+			err = fmt.Errorf("port %d of fragment %d", x.Port, x.Fragment)
 		}
 		n = x
 	case *Node_HashJoin:

@@ -224,8 +224,11 @@ func joinPlan(jt physical.JoinType, dist physical.Distribution) func(memory.Allo
 		union := &physical.UnionAll{Base: physical.Base{ID: 5, Out: out},
 			Inputs: []physical.Node{join, &physical.EnforceSingleRow{Base: physical.Base{ID: 4, Out: out}, Input: values(mem, 6, "one", 1)}}}
 		return &physical.Plan{Fragments: []*physical.Fragment{
-			{ID: 3, Consumer: 9, Output: dist, OutputKeys: []int{0, 2}, Parallelism: 4, Root: union},
-			{ID: 9, Consumer: -1, Parallelism: 1, Root: &physical.ExchangeSource{Base: physical.Base{ID: 7, Out: out}, Fragment: 3}},
+			// Shared: two ports, both read by fragment 9.
+			{ID: 3, Consumer: 9, Ports: []int{9, 9}, Output: dist, OutputKeys: []int{0, 2}, Parallelism: 4, Root: union},
+			{ID: 9, Consumer: -1, Parallelism: 1, Root: &physical.UnionAll{Base: physical.Base{ID: 8, Out: out}, Inputs: []physical.Node{
+				&physical.ExchangeSource{Base: physical.Base{ID: 7, Out: out}, Fragment: 3},
+				&physical.ExchangeSource{Base: physical.Base{ID: 10, Out: out}, Fragment: 3, Port: 1}}}},
 		}}
 	}
 }

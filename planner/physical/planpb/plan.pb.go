@@ -428,6 +428,7 @@ type Fragment struct {
 	Consumer      int64                  `protobuf:"varint,4,opt,name=consumer,proto3" json:"consumer,omitempty"` // -1 for the root fragment
 	Output        Distribution           `protobuf:"varint,5,opt,name=output,proto3,enum=quarry.plan.Distribution" json:"output,omitempty"`
 	OutputKeys    []int64                `protobuf:"varint,6,rep,packed,name=output_keys,json=outputKeys,proto3" json:"output_keys,omitempty"`
+	Ports         []int64                `protobuf:"varint,7,rep,packed,name=ports,proto3" json:"ports,omitempty"` // a shared fragment's consumer per port
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -500,6 +501,13 @@ func (x *Fragment) GetOutput() Distribution {
 func (x *Fragment) GetOutputKeys() []int64 {
 	if x != nil {
 		return x.OutputKeys
+	}
+	return nil
+}
+
+func (x *Fragment) GetPorts() []int64 {
+	if x != nil {
+		return x.Ports
 	}
 	return nil
 }
@@ -1583,6 +1591,7 @@ func (x *Limit) GetN() int64 {
 type ExchangeSource struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Fragment      int64                  `protobuf:"varint,1,opt,name=fragment,proto3" json:"fragment,omitempty"`
+	Port          int64                  `protobuf:"varint,2,opt,name=port,proto3" json:"port,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1620,6 +1629,13 @@ func (*ExchangeSource) Descriptor() ([]byte, []int) {
 func (x *ExchangeSource) GetFragment() int64 {
 	if x != nil {
 		return x.Fragment
+	}
+	return 0
+}
+
+func (x *ExchangeSource) GetPort() int64 {
+	if x != nil {
+		return x.Port
 	}
 	return 0
 }
@@ -2891,7 +2907,7 @@ const file_planner_physical_planpb_plan_proto_rawDesc = "" +
 	"\fColumnOrigin\x12\x16\n" +
 	"\x06schema\x18\x01 \x01(\tR\x06schema\x12\x14\n" +
 	"\x05table\x18\x02 \x01(\tR\x05table\x12\x16\n" +
-	"\x06column\x18\x03 \x01(\x03R\x06column\"\xd3\x01\n" +
+	"\x06column\x18\x03 \x01(\x03R\x06column\"\xe9\x01\n" +
 	"\bFragment\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12%\n" +
 	"\x04root\x18\x02 \x01(\v2\x11.quarry.plan.NodeR\x04root\x12 \n" +
@@ -2899,7 +2915,8 @@ const file_planner_physical_planpb_plan_proto_rawDesc = "" +
 	"\bconsumer\x18\x04 \x01(\x03R\bconsumer\x121\n" +
 	"\x06output\x18\x05 \x01(\x0e2\x19.quarry.plan.DistributionR\x06output\x12\x1f\n" +
 	"\voutput_keys\x18\x06 \x03(\x03R\n" +
-	"outputKeys\"\xaa\x06\n" +
+	"outputKeys\x12\x14\n" +
+	"\x05ports\x18\a \x03(\x03R\x05ports\"\xaa\x06\n" +
 	"\x04Node\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x16\n" +
 	"\x06schema\x18\x02 \x01(\fR\x06schema\x12=\n" +
@@ -2978,9 +2995,10 @@ const file_planner_physical_planpb_plan_proto_rawDesc = "" +
 	"\x05Limit\x12'\n" +
 	"\x05input\x18\x01 \x01(\v2\x11.quarry.plan.NodeR\x05input\x12\x16\n" +
 	"\x06offset\x18\x02 \x01(\x03R\x06offset\x12\f\n" +
-	"\x01n\x18\x03 \x01(\x03R\x01n\",\n" +
+	"\x01n\x18\x03 \x01(\x03R\x01n\"@\n" +
 	"\x0eExchangeSource\x12\x1a\n" +
-	"\bfragment\x18\x01 \x01(\x03R\bfragment\"\xdf\x02\n" +
+	"\bfragment\x18\x01 \x01(\x03R\bfragment\x12\x12\n" +
+	"\x04port\x18\x02 \x01(\x03R\x04port\"\xdf\x02\n" +
 	"\bHashJoin\x12%\n" +
 	"\x04left\x18\x01 \x01(\v2\x11.quarry.plan.NodeR\x04left\x12'\n" +
 	"\x05right\x18\x02 \x01(\v2\x11.quarry.plan.NodeR\x05right\x12)\n" +
