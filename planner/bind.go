@@ -906,6 +906,9 @@ func (b *binder) bindExpr(e ast.ExprNode, sc *scope, allowAgg bool) (Expr, error
 	case *ast.ParenthesesExpr:
 		return b.bindExpr(e.Expr, sc, allowAgg)
 	case *ast.BinaryOperationExpr:
+		if rowFields(e.L) != nil || rowFields(e.R) != nil {
+			return b.bindRowComparison(e, sc, allowAgg)
+		}
 		l, err := b.bindExpr(e.L, sc, allowAgg)
 		if err != nil {
 			return nil, err
@@ -991,6 +994,9 @@ func (b *binder) bindExpr(e ast.ExprNode, sc *scope, allowAgg bool) (Expr, error
 		}
 		return out, nil
 	case *ast.PatternInExpr:
+		if fields := rowFields(e.Expr); fields != nil {
+			return b.bindRowIn(e, fields, sc, allowAgg)
+		}
 		v, err := b.bindExpr(e.Expr, sc, allowAgg)
 		if err != nil {
 			return nil, err

@@ -166,13 +166,21 @@ func (b *binder) bindInSubquery(e *ast.PatternInExpr, v Expr, sc *scope) (Expr, 
 	if !ok {
 		return nil, sqlerr.At(sqlerr.FeatureNotSupported, pos(e), "unsupported IN")
 	}
-	return b.markSubquery(sq.Query, sc, v, opcode.EQ, e.Not, true, e)
+	return b.markSubquery(sq.Query, sc, []Expr{v}, opcode.EQ, e.Not, true, e)
 }
 
 // bindCompareSubquery: v op ANY|ALL (SELECT …). op ANY is a mark join on v
 // op column; op ALL is NOT (v NOT op ANY).
 func (b *binder) bindCompareSubquery(e *ast.CompareSubqueryExpr, sc *scope, allowAgg bool) (Expr, error) {
-	v, err := b.bindExpr(e.L, sc, allowAgg)
+	var v []Expr
+	var err error
+	if fields := rowFields(e.L); fields != nil {
+		v, err = b.bindRow(fields, sc, allowAgg)
+	} else {
+		var x Expr
+		x, err = b.bindExpr(e.L, sc, allowAgg)
+		v = []Expr{x}
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -188,24 +196,35 @@ func (b *binder) bindCompareSubquery(e *ast.CompareSubqueryExpr, sc *scope, allo
 	return b.markSubquery(sq.Query, sc, v, e.Op, false, e.Op == opcode.EQ, e)
 }
 
-func (b *binder) markSubquery(q ast.ResultSetNode, sc *scope, v Expr, op opcode.Op, not, nullAware bool, at ast.Node) (Expr, error) {
+// markSubquery binds v op ANY (q) — v one value or the fields of a row —
+// as mark joins (NOT when not).
+func (b *binder) markSubquery(q ast.ResultSetNode, sc *scope, v []Expr, op opcode.Op, not, nullAware bool, at ast.Node) (Expr, error) {
 	sub, _, corr, err := b.bindSubquery(q, sc)
 	if err != nil {
 		return nil, err
 	}
-	if len(sub.Columns()) != 1 {
+	if n := len(sub.Columns()); n > len(v) {
 		return nil, sqlerr.At(sqlerr.SyntaxError, pos(at), "subquery has too many columns")
+	} else if n < len(v) {
+		return nil, sqlerr.At(sqlerr.SyntaxError, pos(at), "subquery has too few columns")
 	}
 	pulled, preds, exprs, err := b.pullCorrelated(sub, corr)
 	if err != nil {
 		return nil, sqlerr.At(sqlerr.FeatureNotSupported, pos(at), "%s", sqlerr.As(err).Msg)
 	}
-	col := sub.Columns()[0]
-	var rhs Expr = &ColRef{ID: col.ID, Name: col.Name, T: col.T}
-	if e, ok := exprs[col.ID]; ok {
-		rhs = e // refers to outer columns: part of the join condition
+	rhs := make([]Expr, len(v))
+	for i, col := range sub.Columns() {
+		rhs[i] = &ColRef{ID: col.ID, Name: col.Name, T: col.T}
+		if e, ok := exprs[col.ID]; ok {
+			rhs[i] = e // refers to outer columns: part of the join condition
+		}
 	}
-	cmp, err := b.binary(op, v, rhs, pos(at))
+	var cmp Expr
+	if len(v) == 1 {
+		cmp, err = b.binary(op, v[0], rhs[0], pos(at))
+	} else {
+		cmp, err = b.compareRows(op, v, rhs, pos(at))
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -215,7 +234,7 @@ func (b *binder) markSubquery(q ast.ResultSetNode, sc *scope, v Expr, op opcode.
 	// Otherwise a second mark join finds the rows where the comparison is
 	// unknown for some subquery row: TRUE if some comparison holds, else
 	// NULL if some is unknown, else FALSE.
-	oneJoin := op == opcode.EQ && len(corr) == 0
+	oneJoin := op == opcode.EQ && len(corr) == 0 && len(v) == 1
 	var unknown Column
 	if !oneJoin {
 		unknown = b.newColumn("in_unknown", "", physical.Boolean)
