@@ -67,6 +67,9 @@ type binder struct {
 	// pgEmpty marks the columns of set-returning functions in FROM that
 	// yield no rows (see bindTableFunc).
 	pgEmpty map[ColumnID]bool
+	// catalogCols are the columns of pg_catalog and information_schema
+	// tables (what clients' introspection passes to such functions).
+	catalogCols map[ColumnID]bool
 }
 
 // scope is what a name can resolve to in an expression.
@@ -193,9 +196,16 @@ func (b *binder) bindTable(t *ast.TableName, alias string) (LNode, *scope, error
 	}
 	scan := &LScan{Dataset: ds, Name: strings.Join(ds.Path, "."), Limit: -1}
 	sc := &scope{}
+	catalogTable := len(ds.Path) > 0 && (ds.Path[0] == "pg_catalog" || ds.Path[0] == "information_schema")
 	for i := 0; i < ds.Schema.NumFields(); i++ {
 		f := ds.Schema.Field(i)
 		c := b.newColumn(f.Name, qual, f.Type)
+		if catalogTable {
+			if b.catalogCols == nil {
+				b.catalogCols = map[ColumnID]bool{}
+			}
+			b.catalogCols[c.ID] = true
+		}
 		scan.Cols = append(scan.Cols, c)
 		scan.Ordinals = append(scan.Ordinals, i)
 		sc.cols = append(sc.cols, c)

@@ -644,6 +644,10 @@ func (b *binder) bindTableFunc(n *ast.TableSource, call *ast.FuncCallExpr) (LNod
 	if len(b.outerStack) > 0 && b.outerStack[len(b.outerStack)-1] != nil {
 		outer = b.outerStack[len(b.outerStack)-1]
 	}
+	if b.lateral != nil {
+		// A function in FROM sees the FROM items left of it.
+		outer = &scope{cols: b.lateral.cols, outer: outer}
+	}
 	var args []Expr
 	constant := true
 	for _, a := range call.Args[1:] {
@@ -660,6 +664,16 @@ func (b *binder) bindTableFunc(n *ast.TableSource, call *ast.FuncCallExpr) (LNod
 		}
 		if _, ok := x.(*Const); !ok {
 			constant = false
+			// Only clients' catalog introspection gets the empty stand-in
+			// below; anything else would silently lose rows.
+			used := map[ColumnID]bool{}
+			columnsUsed(x, used)
+			for id := range used {
+				if !b.catalogCols[id] {
+					return nil, nil, sqlerr.At(sqlerr.FeatureNotSupported, pos(a),
+						"set-returning function %s with arguments from other FROM items is not supported yet", fname)
+				}
+			}
 		}
 		args = append(args, x)
 	}
