@@ -70,6 +70,9 @@ type binder struct {
 	// catalogCols are the columns of pg_catalog and information_schema
 	// tables (what clients' introspection passes to such functions).
 	catalogCols map[ColumnID]bool
+	// views are shared over the statement (views bind with a copy of the
+	// binder).
+	views *viewSharing
 }
 
 // scope is what a name can resolve to in an expression.
@@ -178,7 +181,7 @@ func (b *binder) bindTable(t *ast.TableName, alias string) (LNode, *scope, error
 	if v, ok, err := b.p.Catalog.LookupView(name, b.sess.DefaultSchema); err != nil {
 		return nil, nil, err
 	} else if ok {
-		return b.bindView(v, alias)
+		return b.bindViewRef(v, tableText(t), alias)
 	}
 	ds, err := b.p.Catalog.Lookup(b.ctx, name, b.sess.DefaultSchema)
 	if err != nil {

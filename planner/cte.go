@@ -86,7 +86,7 @@ func (b *binder) bindWith(w *ast.WithClause, owner ast.Node) error {
 	return nil
 }
 
-// tableRefs counts the unqualified table names in n, by lower-case name.
+// tableRefs counts the table names in n, by tableText.
 // A name shadowed by an inner WITH counts too: that only makes sharing
 // more likely, never wrong.
 func tableRefs(n ast.Node) map[string]int {
@@ -98,10 +98,18 @@ func tableRefs(n ast.Node) map[string]int {
 type tableRefCounter struct{ refs map[string]int }
 
 func (v *tableRefCounter) Enter(n ast.Node) (ast.Node, bool) {
-	if t, ok := n.(*ast.TableName); ok && t.Schema.O == "" {
-		v.refs[t.Name.L]++
+	if t, ok := n.(*ast.TableName); ok {
+		v.refs[tableText(t)]++
 	}
 	return n, false
+}
+
+// tableText is a table name as written, lower-case (schema.name).
+func tableText(t *ast.TableName) string {
+	if t.Schema.O == "" {
+		return t.Name.L
+	}
+	return t.Schema.L + "." + t.Name.L
 }
 
 func (v *tableRefCounter) Leave(n ast.Node) (ast.Node, bool) { return n, true }
@@ -116,15 +124,55 @@ func (b *binder) bindCTERef(def *cteDef, alias string) (LNode, *scope, error) {
 		return node, sc, err
 	}
 	def.decided = true
-	if def.refs < 2 || !worthSharing(node) {
+	// A volatile WITH query is computed once, as PostgreSQL guarantees.
+	if worth, volatile := sharing(node); def.refs < 2 || !worth && !volatile {
 		return node, sc, nil
 	}
+	b.share(def, node, sc)
+	return b.sharedRef(def, alias)
+}
+
+// share makes def's bound query node (with scope sc) shared.
+func (b *binder) share(def *cteDef, node LNode, sc *scope) {
 	b.nextID++
 	def.shared = &sharedCTE{id: int(b.nextID), name: def.name, plan: node}
 	for _, c := range sc.cols {
 		def.shared.names = append(def.shared.names, c.Name)
 	}
-	return b.sharedRef(def, alias)
+}
+
+// viewSharing is what the statement's references to views share: how
+// often the statement names each (by its text, lower-case), and the
+// definitions bound so far, by view path. Like a WITH query, a
+// deterministic view the statement names more than once is computed once
+// when that saves work (the classic TPC-H Q15 reads its view twice).
+type viewSharing struct {
+	refs map[string]int
+	defs map[string]*cteDef
+}
+
+// bindViewRef binds a reference to view v named by text name.
+func (b *binder) bindViewRef(v *catalog.View, name, alias string) (LNode, *scope, error) {
+	key := strings.Join(v.Path, nameSep)
+	if b.views == nil || b.views.refs[strings.ToLower(name)] < 2 {
+		return b.bindView(v, alias)
+	}
+	if def := b.views.defs[key]; def != nil && def.shared != nil {
+		return b.sharedRef(def, alias)
+	}
+	node, sc, err := b.bindView(v, alias)
+	if err != nil || b.views.defs[key] != nil {
+		return node, sc, err
+	}
+	def := &cteDef{name: v.Path[len(v.Path)-1], decided: true}
+	b.views.defs[key] = def
+	// Each reference to a view is its own evaluation in PostgreSQL, so a
+	// volatile one is not shared: sharing must not change results.
+	if worth, volatile := sharing(node); worth && !volatile {
+		b.share(def, node, sc)
+		return b.sharedRef(def, alias)
+	}
+	return node, sc, nil
 }
 
 // sharedRef is a reference to a shared WITH query: its columns under new
@@ -144,11 +192,10 @@ func (b *binder) sharedRef(def *cteDef, alias string) (LNode, *scope, error) {
 	return ref, sc, nil
 }
 
-// worthSharing reports whether computing a WITH query once for several
-// references beats computing it for each: anything but a filtered,
-// projected scan, and anything volatile.
-func worthSharing(n LNode) bool {
-	worth := false
+// sharing tells whether computing a query once for several references
+// beats computing it for each (anything but a filtered, projected scan),
+// and whether it is volatile.
+func sharing(n LNode) (worth, volatile bool) {
 	var walk func(n LNode)
 	walk = func(n LNode) {
 		switch n.(type) {
@@ -156,11 +203,10 @@ func worthSharing(n LNode) bool {
 		default:
 			worth = true
 		}
-		if exprs, _ := nodeExprs(n); exprs != nil {
-			for _, e := range exprs {
-				if !deterministic(e) {
-					worth = true
-				}
+		exprs, _ := nodeExprs(n)
+		for _, e := range exprs {
+			if !deterministic(e) {
+				volatile = true
 			}
 		}
 		for _, in := range n.Inputs() {
@@ -168,7 +214,7 @@ func worthSharing(n LNode) bool {
 		}
 	}
 	walk(n)
-	return worth
+	return worth, volatile
 }
 
 // deterministic reports whether e gives the same value every time for the

@@ -242,6 +242,9 @@ func (p *Planner) planWith(ctx context.Context, sess *Session, ps *Parsed, param
 	}
 	b := &binder{ctx: ctx, p: p, sess: sess, text: ps.rewritten, derived: map[string][][]string{},
 		nulls: ps.nulls, ctes: map[string]*cteDef{}, params: params}
+	if ps.node != nil {
+		b.views = &viewSharing{refs: tableRefs(ps.node), defs: map[string]*cteDef{}}
+	}
 	if params != nil && (params.Generic || params.Values == nil) {
 		// A describing plan can be kept too when it has no parameters.
 		b.reuse = &reuseTracker{scans: map[int]scanSource{}}
