@@ -110,6 +110,12 @@ func build(n physical.Node, env *Env, parent *statsOp) (Operator, error) {
 			return nil, err
 		}
 		op = &expandOp{in: in, n: n, mem: mem}
+	case *physical.Series:
+		in, err := child(n.Input)
+		if err != nil {
+			return nil, err
+		}
+		op = newSeriesOp(n, in, mem)
 	case *physical.HashAggregate:
 		in, err := child(n.Input)
 		if err != nil {

@@ -73,6 +73,9 @@ type binder struct {
 	// views are shared over the statement (views bind with a copy of the
 	// binder).
 	views *viewSharing
+	// seriesOK is set while a select item is bound: where a set-returning
+	// function may stand.
+	seriesOK bool
 }
 
 // scope is what a name can resolve to in an expression.
@@ -387,7 +390,9 @@ func (b *binder) bindSelect(sel *ast.SelectStmt) (LNode, []string, error) {
 			}
 			continue
 		}
+		b.seriesOK = true // only a select item may return a set
 		e, err := b.bindExpr(f.Expr, sc, true)
+		b.seriesOK = false
 		if err != nil {
 			return nil, nil, err
 		}
@@ -604,6 +609,21 @@ func (b *binder) bindSelect(sel *ast.SelectStmt) (LNode, []string, error) {
 		if node, err = b.planWindows(node, winExprs); err != nil {
 			return nil, nil, err
 		}
+	}
+
+	// Set-returning functions: over the rows windows saw, before
+	// DISTINCT, ORDER BY and LIMIT (as in PostgreSQL).
+	var seriesExprs []*Expr
+	for i := range items {
+		if hasSeries(items[i].expr) {
+			seriesExprs = append(seriesExprs, &items[i].expr)
+		}
+	}
+	if len(seriesExprs) > 0 {
+		for i := range orderItems {
+			seriesExprs = append(seriesExprs, &orderItems[i].Expr)
+		}
+		node = b.planSeries(node, seriesExprs)
 	}
 
 	// Projection: output items, then hidden ORDER BY expressions.
@@ -1066,6 +1086,9 @@ func (b *binder) bindExpr(e ast.ExprNode, sc *scope, allowAgg bool) (Expr, error
 	case *ast.CaseExpr:
 		return b.bindCase(e, sc, allowAgg)
 	case *ast.FuncCallExpr:
+		if e.FnName.L == "generate_series" {
+			return b.bindSeriesCall(e, sc)
+		}
 		if physical.TwoArg(e.FnName.L) {
 			return b.bindTwoArgAgg(e, sc, allowAgg)
 		}

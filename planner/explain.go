@@ -47,6 +47,12 @@ func describeNode(n physical.Node) string {
 			es[i] = e.String()
 		}
 		return "Project " + strings.Join(es, ", ")
+	case *physical.Series:
+		out := fmt.Sprintf("Series series=%d", len(x.Series))
+		if x.Outer {
+			out += " outer"
+		}
+		return out
 	case *physical.Expand:
 		return fmt.Sprintf("Expand sets=%d columns=%d", len(x.Projections), x.Out.NumFields())
 	case *physical.HashAggregate:

@@ -101,6 +101,9 @@ func (b *binder) bindJoin(n *ast.Join) (LNode, *scope, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	if s, ok := right.(*LSeries); ok && s.Input == nil {
+		return b.lateralSeries(n, left, ls, s, rs)
+	}
 	j := &LJoin{Left: left, Right: right, Type: physical.InnerJoin}
 	switch {
 	case n.StraightJoin: // the pre-parse layer spells FULL [OUTER] JOIN this way
@@ -409,6 +412,8 @@ func estimateRows(n LNode) float64 {
 		return float64(len(x.Rows))
 	case *LSharedRef:
 		return estimateRows(x.Shared.plan)
+	case *LSeries:
+		return estimateRows(x.Input) * 10
 	case *LFilter:
 		rows := estimateRows(x.Input)
 		for _, c := range conjuncts(x.Pred) {

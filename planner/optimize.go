@@ -334,6 +334,8 @@ func nodeExprs(n LNode) ([]Expr, func([]Expr) LNode) {
 			}
 			return &c
 		}
+	case *LSeries:
+		return n.exprs(), n.withExprs
 	case *LSort:
 		es := make([]Expr, len(n.Items))
 		for i, it := range n.Items {
@@ -875,6 +877,19 @@ func pruneColumns(n LNode, required map[ColumnID]bool) (LNode, bool) {
 		return &c, true
 	case *LValues:
 		return x, false
+	case *LSeries:
+		// Every series stays: it decides how many rows there are.
+		req := copySet(required, x.Columns())
+		for _, e := range x.exprs() {
+			columnsUsed(e, req)
+		}
+		in, ch := pruneColumns(x.Input, req)
+		if !ch {
+			return x, false
+		}
+		c := *x
+		c.Input = in
+		return &c, true
 	case *LSharedRef:
 		c := *x
 		c.Cols, c.Source = nil, nil

@@ -650,11 +650,16 @@ func (b *binder) bindTableFunc(n *ast.TableSource, call *ast.FuncCallExpr) (LNod
 	}
 	var args []Expr
 	constant := true
+	// lateral: an argument reads FROM items left of the function (not
+	// the catalog tables of clients' introspection, which get the empty
+	// stand-in below): a series per row of theirs.
+	lateral := false
+	var undefined error
 	for _, a := range call.Args[1:] {
 		x, err := b.bindExpr(a, outer, false)
 		if err != nil {
 			if sqlerr.Code(err) == sqlerr.UndefinedColumn {
-				constant = false
+				constant, undefined = false, err
 				continue
 			}
 			return nil, nil, err
@@ -664,23 +669,33 @@ func (b *binder) bindTableFunc(n *ast.TableSource, call *ast.FuncCallExpr) (LNod
 		}
 		if _, ok := x.(*Const); !ok {
 			constant = false
-			// Only clients' catalog introspection gets the empty stand-in
-			// below; anything else would silently lose rows.
 			used := map[ColumnID]bool{}
 			columnsUsed(x, used)
 			for id := range used {
-				if !b.catalogCols[id] {
-					return nil, nil, sqlerr.At(sqlerr.FeatureNotSupported, pos(a),
-						"set-returning function %s with arguments from other FROM items is not supported yet", fname)
+				if b.catalogCols[id] {
+					continue
 				}
+				if b.lateral == nil || !idSet(b.lateral.cols)[id] {
+					return nil, nil, sqlerr.At(sqlerr.FeatureNotSupported, pos(a),
+						"set-returning function %s with arguments from an enclosing query is not supported yet", fname)
+				}
+				lateral = true
 			}
 		}
 		args = append(args, x)
 	}
-	alias := n.AsName.O
-	colName := fname
-	if alias != "" && alias != fname {
-		colName = alias
+	if lateral {
+		if undefined != nil {
+			return nil, nil, undefined
+		}
+		if fname != "generate_series" && fname != "range" {
+			return nil, nil, sqlerr.At(sqlerr.FeatureNotSupported, p, "%s with arguments from other FROM items is not supported yet", fname)
+		}
+		series, err := newSeriesCall(fname, args, p)
+		if err != nil {
+			return nil, nil, err
+		}
+		return b.lateralSeriesItem(n, fname, series)
 	}
 	vals := &LValues{}
 	var t arrow.DataType = physical.String
@@ -805,21 +820,11 @@ func (b *binder) bindTableFunc(n *ast.TableSource, call *ast.FuncCallExpr) (LNod
 			}
 		}
 	}
-	if alias == "" {
-		alias = fname
+	alias, name, err := b.tableFuncName(n, fname, p)
+	if err != nil {
+		return nil, nil, err
 	}
-	names := []string{colName}
-	if lists := b.derived[strings.ToLower(alias)]; len(lists) > 0 {
-		renamed := lists[0]
-		b.derived[strings.ToLower(alias)] = lists[1:]
-		if len(renamed) > 1 {
-			return nil, nil, sqlerr.At(sqlerr.InvalidName, p, "table %q has 1 columns available but %d columns specified", alias, len(renamed))
-		}
-		if len(renamed) == 1 {
-			names[0] = renamed[0]
-		}
-	}
-	col := b.newColumn(names[0], alias, t)
+	col := b.newColumn(name, alias, t)
 	vals.Cols = []Column{col}
 	vals.Rows = rows
 	if !constant {
@@ -829,6 +834,41 @@ func (b *binder) bindTableFunc(n *ast.TableSource, call *ast.FuncCallExpr) (LNod
 		b.pgEmpty[col.ID] = true
 	}
 	return vals, &scope{cols: []Column{col}}, nil
+}
+
+// tableFuncName returns the alias and column name of table function
+// fname in FROM item n: fname's unless aliased, the column renamed by a
+// column list.
+func (b *binder) tableFuncName(n *ast.TableSource, fname string, p int) (alias, name string, err error) {
+	alias, name = n.AsName.O, fname
+	if alias != "" && alias != fname {
+		name = alias
+	}
+	if alias == "" {
+		alias = fname
+	}
+	if lists := b.derived[strings.ToLower(alias)]; len(lists) > 0 {
+		renamed := lists[0]
+		b.derived[strings.ToLower(alias)] = lists[1:]
+		if len(renamed) > 1 {
+			return "", "", sqlerr.At(sqlerr.InvalidName, p, "table %q has 1 columns available but %d columns specified", alias, len(renamed))
+		}
+		if len(renamed) == 1 {
+			name = renamed[0]
+		}
+	}
+	return alias, name, nil
+}
+
+// lateralSeriesItem is series s in FROM item n, reading FROM items left of
+// it: an LSeries whose input bindJoin supplies (lateralSeries).
+func (b *binder) lateralSeriesItem(n *ast.TableSource, fname string, s *seriesCall) (LNode, *scope, error) {
+	alias, name, err := b.tableFuncName(n, fname, pos(n))
+	if err != nil {
+		return nil, nil, err
+	}
+	col := b.newColumn(name, alias, s.t)
+	return &LSeries{Series: []*seriesCall{s}, Cols: []Column{col}}, &scope{cols: []Column{col}}, nil
 }
 
 // tableFuncCall recognises the pre-parse form of a table function.

@@ -55,6 +55,9 @@ func toPhysicalExpr(e Expr, cols []Column) (physical.Expr, error) {
 		c.Else = el
 		return c, nil
 	}
+	if _, ok := e.(*seriesCall); ok {
+		return nil, sqlerr.New(sqlerr.FeatureNotSupported, "set-returning functions are not allowed here: %s", e)
+	}
 	return nil, fmt.Errorf("internal error: cannot execute expression %s", e)
 }
 
@@ -153,6 +156,8 @@ func (pb *physBuilder) build(n LNode) (physical.Node, bool, error) {
 		return pb.buildWindow(x)
 	case *LSharedRef:
 		return pb.buildSharedRef(x)
+	case *LSeries:
+		return pb.buildSeries(x)
 	case *LSingleRow:
 		in, par, err := pb.build(x.Input)
 		if err != nil {

@@ -182,6 +182,14 @@ func (e *encoder) node(n physical.Node) (*Node, error) {
 		for _, p := range x.Projections {
 			k.Projections = append(k.Projections, &ExprList{Exprs: e.exprs(p, &err)})
 		}
+	case *physical.Series:
+		k := &Series{Outer: x.Outer}
+		m.Kind = &Node_Series{k}
+		k.Input, err = e.node(x.Input)
+		for _, s := range x.Series {
+			k.Series = append(k.Series, &SeriesSpec{Start: e.expr(s.Start, &err), Stop: e.expr(s.Stop, &err),
+				Step: e.expr(s.Step, &err), Exclusive: s.Exclusive})
+		}
 	default:
 		return nil, fmt.Errorf("node %d: unknown node type %T", n.NodeID(), n)
 	}
@@ -560,6 +568,22 @@ func (d *decoder) node(m *Node, frags map[int]bool) (physical.Node, error) {
 				break
 			}
 			x.Projections = append(x.Projections, p)
+		}
+		n = x
+	case *Node_Series:
+		x := &physical.Series{Base: base, Outer: k.Series.Outer}
+		if x.Input, err = d.node(k.Series.Input, frags); err != nil {
+			break
+		}
+		for _, sm := range k.Series.Series {
+			var es []physical.Expr
+			if es, err = d.exprs([]*Expr{sm.GetStart(), sm.GetStop(), sm.GetStep()}, width(x.Input)); err != nil {
+				break
+			}
+			x.Series = append(x.Series, physical.SeriesSpec{Start: es[0], Stop: es[1], Step: es[2], Exclusive: sm.Exclusive})
+		}
+		if err == nil && width(x.Input)+len(x.Series) != out.NumFields() {
+			err = fmt.Errorf("%d input columns and %d series for %d columns", width(x.Input), len(x.Series), out.NumFields())
 		}
 		n = x
 	default:

@@ -279,6 +279,18 @@ func expandPlan(mem memory.Allocator) *physical.Plan {
 			}}}}}
 }
 
+func seriesPlan(mem memory.Allocator) *physical.Plan {
+	out := schema(append(valuesSchema.Fields(), field("g", physical.Int64), field("t", physical.Timestamp))...)
+	return &physical.Plan{Fragments: []*physical.Fragment{{ID: 0, Consumer: -1, Parallelism: 1,
+		Root: &physical.Series{Base: physical.Base{ID: 2, Out: out}, Input: values(mem, 1, "e", 1), Outer: true,
+			Series: []physical.SeriesSpec{
+				{Start: lit(int64(1), physical.Int64), Stop: call(physical.FnCast, physical.Int64, col(0, physical.Int32, "k")),
+					Step: lit(int64(2), physical.Int64), Exclusive: true},
+				{Start: lit(arrow.Timestamp(0), physical.Timestamp), Stop: lit(arrow.Timestamp(86400e6), physical.Timestamp),
+					Step: lit(arrow.MonthDayNanoInterval{Days: 1}, physical.Interval)},
+			}}}}}
+}
+
 func handBuilt() map[string]func(memory.Allocator) *physical.Plan {
 	cases := map[string]func(memory.Allocator) *physical.Plan{
 		"literals":     literalPlan,
@@ -286,6 +298,7 @@ func handBuilt() map[string]func(memory.Allocator) *physical.Plan {
 		"single-phase": singlePhasePlan,
 		"window":       windowPlan,
 		"expand":       expandPlan,
+		"series":       seriesPlan,
 	}
 	for jt := physical.InnerJoin; jt <= physical.MarkJoin; jt++ {
 		dist := physical.Distribution(int(jt) % 4)
@@ -386,6 +399,7 @@ func TestHandBuiltCoverage(t *testing.T) {
 		physical.Sort{}, physical.SortKey{}, physical.TopN{}, physical.Limit{}, physical.ExchangeSource{},
 		physical.HashJoin{}, physical.EnforceSingleRow{}, physical.UnionAll{},
 		physical.Window{}, physical.WindowFunc{}, physical.Frame{}, physical.FrameBound{}, physical.Expand{},
+		physical.Series{}, physical.SeriesSpec{},
 		physical.ColRef{}, physical.Literal{}, physical.Call{}, physical.Case{},
 	} {
 		typ := reflect.TypeOf(v)

@@ -532,6 +532,7 @@ type Node struct {
 	//	*Node_UnionAll
 	//	*Node_Window
 	//	*Node_Expand
+	//	*Node_Series
 	Kind          isNode_Kind `protobuf_oneof:"kind"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -714,6 +715,15 @@ func (x *Node) GetExpand() *Expand {
 	return nil
 }
 
+func (x *Node) GetSeries() *Series {
+	if x != nil {
+		if x, ok := x.Kind.(*Node_Series); ok {
+			return x.Series
+		}
+	}
+	return nil
+}
+
 type isNode_Kind interface {
 	isNode_Kind()
 }
@@ -774,6 +784,10 @@ type Node_Expand struct {
 	Expand *Expand `protobuf:"bytes,23,opt,name=expand,proto3,oneof"`
 }
 
+type Node_Series struct {
+	Series *Series `protobuf:"bytes,24,opt,name=series,proto3,oneof"`
+}
+
 func (*Node_ParquetScan) isNode_Kind() {}
 
 func (*Node_Values) isNode_Kind() {}
@@ -801,6 +815,8 @@ func (*Node_UnionAll) isNode_Kind() {}
 func (*Node_Window) isNode_Kind() {}
 
 func (*Node_Expand) isNode_Kind() {}
+
+func (*Node_Series) isNode_Kind() {}
 
 type ScanFile struct {
 	state           protoimpl.MessageState `protogen:"open.v1"`
@@ -2180,6 +2196,134 @@ func (x *Expand) GetProjections() []*ExprList {
 	return nil
 }
 
+type Series struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Input         *Node                  `protobuf:"bytes,1,opt,name=input,proto3" json:"input,omitempty"`
+	Series        []*SeriesSpec          `protobuf:"bytes,2,rep,name=series,proto3" json:"series,omitempty"`
+	Outer         bool                   `protobuf:"varint,3,opt,name=outer,proto3" json:"outer,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Series) Reset() {
+	*x = Series{}
+	mi := &file_planner_physical_planpb_plan_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Series) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Series) ProtoMessage() {}
+
+func (x *Series) ProtoReflect() protoreflect.Message {
+	mi := &file_planner_physical_planpb_plan_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Series.ProtoReflect.Descriptor instead.
+func (*Series) Descriptor() ([]byte, []int) {
+	return file_planner_physical_planpb_plan_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *Series) GetInput() *Node {
+	if x != nil {
+		return x.Input
+	}
+	return nil
+}
+
+func (x *Series) GetSeries() []*SeriesSpec {
+	if x != nil {
+		return x.Series
+	}
+	return nil
+}
+
+func (x *Series) GetOuter() bool {
+	if x != nil {
+		return x.Outer
+	}
+	return false
+}
+
+type SeriesSpec struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Start         *Expr                  `protobuf:"bytes,1,opt,name=start,proto3" json:"start,omitempty"`
+	Stop          *Expr                  `protobuf:"bytes,2,opt,name=stop,proto3" json:"stop,omitempty"`
+	Step          *Expr                  `protobuf:"bytes,3,opt,name=step,proto3" json:"step,omitempty"`
+	Exclusive     bool                   `protobuf:"varint,4,opt,name=exclusive,proto3" json:"exclusive,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SeriesSpec) Reset() {
+	*x = SeriesSpec{}
+	mi := &file_planner_physical_planpb_plan_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SeriesSpec) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SeriesSpec) ProtoMessage() {}
+
+func (x *SeriesSpec) ProtoReflect() protoreflect.Message {
+	mi := &file_planner_physical_planpb_plan_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SeriesSpec.ProtoReflect.Descriptor instead.
+func (*SeriesSpec) Descriptor() ([]byte, []int) {
+	return file_planner_physical_planpb_plan_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *SeriesSpec) GetStart() *Expr {
+	if x != nil {
+		return x.Start
+	}
+	return nil
+}
+
+func (x *SeriesSpec) GetStop() *Expr {
+	if x != nil {
+		return x.Stop
+	}
+	return nil
+}
+
+func (x *SeriesSpec) GetStep() *Expr {
+	if x != nil {
+		return x.Step
+	}
+	return nil
+}
+
+func (x *SeriesSpec) GetExclusive() bool {
+	if x != nil {
+		return x.Exclusive
+	}
+	return false
+}
+
 type Expr struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Types that are valid to be assigned to Kind:
@@ -2195,7 +2339,7 @@ type Expr struct {
 
 func (x *Expr) Reset() {
 	*x = Expr{}
-	mi := &file_planner_physical_planpb_plan_proto_msgTypes[26]
+	mi := &file_planner_physical_planpb_plan_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2207,7 +2351,7 @@ func (x *Expr) String() string {
 func (*Expr) ProtoMessage() {}
 
 func (x *Expr) ProtoReflect() protoreflect.Message {
-	mi := &file_planner_physical_planpb_plan_proto_msgTypes[26]
+	mi := &file_planner_physical_planpb_plan_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2220,7 +2364,7 @@ func (x *Expr) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Expr.ProtoReflect.Descriptor instead.
 func (*Expr) Descriptor() ([]byte, []int) {
-	return file_planner_physical_planpb_plan_proto_rawDescGZIP(), []int{26}
+	return file_planner_physical_planpb_plan_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *Expr) GetKind() isExpr_Kind {
@@ -2305,7 +2449,7 @@ type ColRef struct {
 
 func (x *ColRef) Reset() {
 	*x = ColRef{}
-	mi := &file_planner_physical_planpb_plan_proto_msgTypes[27]
+	mi := &file_planner_physical_planpb_plan_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2317,7 +2461,7 @@ func (x *ColRef) String() string {
 func (*ColRef) ProtoMessage() {}
 
 func (x *ColRef) ProtoReflect() protoreflect.Message {
-	mi := &file_planner_physical_planpb_plan_proto_msgTypes[27]
+	mi := &file_planner_physical_planpb_plan_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2330,7 +2474,7 @@ func (x *ColRef) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ColRef.ProtoReflect.Descriptor instead.
 func (*ColRef) Descriptor() ([]byte, []int) {
-	return file_planner_physical_planpb_plan_proto_rawDescGZIP(), []int{27}
+	return file_planner_physical_planpb_plan_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ColRef) GetIndex() int64 {
@@ -2364,7 +2508,7 @@ type Literal struct {
 
 func (x *Literal) Reset() {
 	*x = Literal{}
-	mi := &file_planner_physical_planpb_plan_proto_msgTypes[28]
+	mi := &file_planner_physical_planpb_plan_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2376,7 +2520,7 @@ func (x *Literal) String() string {
 func (*Literal) ProtoMessage() {}
 
 func (x *Literal) ProtoReflect() protoreflect.Message {
-	mi := &file_planner_physical_planpb_plan_proto_msgTypes[28]
+	mi := &file_planner_physical_planpb_plan_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2389,7 +2533,7 @@ func (x *Literal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Literal.ProtoReflect.Descriptor instead.
 func (*Literal) Descriptor() ([]byte, []int) {
-	return file_planner_physical_planpb_plan_proto_rawDescGZIP(), []int{28}
+	return file_planner_physical_planpb_plan_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *Literal) GetValue() *Value {
@@ -2417,7 +2561,7 @@ type Call struct {
 
 func (x *Call) Reset() {
 	*x = Call{}
-	mi := &file_planner_physical_planpb_plan_proto_msgTypes[29]
+	mi := &file_planner_physical_planpb_plan_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2429,7 +2573,7 @@ func (x *Call) String() string {
 func (*Call) ProtoMessage() {}
 
 func (x *Call) ProtoReflect() protoreflect.Message {
-	mi := &file_planner_physical_planpb_plan_proto_msgTypes[29]
+	mi := &file_planner_physical_planpb_plan_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2442,7 +2586,7 @@ func (x *Call) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Call.ProtoReflect.Descriptor instead.
 func (*Call) Descriptor() ([]byte, []int) {
-	return file_planner_physical_planpb_plan_proto_rawDescGZIP(), []int{29}
+	return file_planner_physical_planpb_plan_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *Call) GetFn() string {
@@ -2478,7 +2622,7 @@ type Case struct {
 
 func (x *Case) Reset() {
 	*x = Case{}
-	mi := &file_planner_physical_planpb_plan_proto_msgTypes[30]
+	mi := &file_planner_physical_planpb_plan_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2490,7 +2634,7 @@ func (x *Case) String() string {
 func (*Case) ProtoMessage() {}
 
 func (x *Case) ProtoReflect() protoreflect.Message {
-	mi := &file_planner_physical_planpb_plan_proto_msgTypes[30]
+	mi := &file_planner_physical_planpb_plan_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2503,7 +2647,7 @@ func (x *Case) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Case.ProtoReflect.Descriptor instead.
 func (*Case) Descriptor() ([]byte, []int) {
-	return file_planner_physical_planpb_plan_proto_rawDescGZIP(), []int{30}
+	return file_planner_physical_planpb_plan_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *Case) GetWhens() []*Expr {
@@ -2558,7 +2702,7 @@ type Value struct {
 
 func (x *Value) Reset() {
 	*x = Value{}
-	mi := &file_planner_physical_planpb_plan_proto_msgTypes[31]
+	mi := &file_planner_physical_planpb_plan_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2570,7 +2714,7 @@ func (x *Value) String() string {
 func (*Value) ProtoMessage() {}
 
 func (x *Value) ProtoReflect() protoreflect.Message {
-	mi := &file_planner_physical_planpb_plan_proto_msgTypes[31]
+	mi := &file_planner_physical_planpb_plan_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2583,7 +2727,7 @@ func (x *Value) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Value.ProtoReflect.Descriptor instead.
 func (*Value) Descriptor() ([]byte, []int) {
-	return file_planner_physical_planpb_plan_proto_rawDescGZIP(), []int{31}
+	return file_planner_physical_planpb_plan_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *Value) GetKind() isValue_Kind {
@@ -2755,7 +2899,7 @@ type Null struct {
 
 func (x *Null) Reset() {
 	*x = Null{}
-	mi := &file_planner_physical_planpb_plan_proto_msgTypes[32]
+	mi := &file_planner_physical_planpb_plan_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2767,7 +2911,7 @@ func (x *Null) String() string {
 func (*Null) ProtoMessage() {}
 
 func (x *Null) ProtoReflect() protoreflect.Message {
-	mi := &file_planner_physical_planpb_plan_proto_msgTypes[32]
+	mi := &file_planner_physical_planpb_plan_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2780,7 +2924,7 @@ func (x *Null) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Null.ProtoReflect.Descriptor instead.
 func (*Null) Descriptor() ([]byte, []int) {
-	return file_planner_physical_planpb_plan_proto_rawDescGZIP(), []int{32}
+	return file_planner_physical_planpb_plan_proto_rawDescGZIP(), []int{34}
 }
 
 type Decimal128 struct {
@@ -2793,7 +2937,7 @@ type Decimal128 struct {
 
 func (x *Decimal128) Reset() {
 	*x = Decimal128{}
-	mi := &file_planner_physical_planpb_plan_proto_msgTypes[33]
+	mi := &file_planner_physical_planpb_plan_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2805,7 +2949,7 @@ func (x *Decimal128) String() string {
 func (*Decimal128) ProtoMessage() {}
 
 func (x *Decimal128) ProtoReflect() protoreflect.Message {
-	mi := &file_planner_physical_planpb_plan_proto_msgTypes[33]
+	mi := &file_planner_physical_planpb_plan_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2818,7 +2962,7 @@ func (x *Decimal128) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Decimal128.ProtoReflect.Descriptor instead.
 func (*Decimal128) Descriptor() ([]byte, []int) {
-	return file_planner_physical_planpb_plan_proto_rawDescGZIP(), []int{33}
+	return file_planner_physical_planpb_plan_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *Decimal128) GetHi() int64 {
@@ -2846,7 +2990,7 @@ type Interval struct {
 
 func (x *Interval) Reset() {
 	*x = Interval{}
-	mi := &file_planner_physical_planpb_plan_proto_msgTypes[34]
+	mi := &file_planner_physical_planpb_plan_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2858,7 +3002,7 @@ func (x *Interval) String() string {
 func (*Interval) ProtoMessage() {}
 
 func (x *Interval) ProtoReflect() protoreflect.Message {
-	mi := &file_planner_physical_planpb_plan_proto_msgTypes[34]
+	mi := &file_planner_physical_planpb_plan_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2871,7 +3015,7 @@ func (x *Interval) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Interval.ProtoReflect.Descriptor instead.
 func (*Interval) Descriptor() ([]byte, []int) {
-	return file_planner_physical_planpb_plan_proto_rawDescGZIP(), []int{34}
+	return file_planner_physical_planpb_plan_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *Interval) GetMonths() int32 {
@@ -2916,7 +3060,7 @@ const file_planner_physical_planpb_plan_proto_rawDesc = "" +
 	"\x06output\x18\x05 \x01(\x0e2\x19.quarry.plan.DistributionR\x06output\x12\x1f\n" +
 	"\voutput_keys\x18\x06 \x03(\x03R\n" +
 	"outputKeys\x12\x14\n" +
-	"\x05ports\x18\a \x03(\x03R\x05ports\"\xaa\x06\n" +
+	"\x05ports\x18\a \x03(\x03R\x05ports\"\xd9\x06\n" +
 	"\x04Node\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x16\n" +
 	"\x06schema\x18\x02 \x01(\fR\x06schema\x12=\n" +
@@ -2934,7 +3078,8 @@ const file_planner_physical_planpb_plan_proto_rawDesc = "" +
 	"\x12enforce_single_row\x18\x14 \x01(\v2\x1d.quarry.plan.EnforceSingleRowH\x00R\x10enforceSingleRow\x124\n" +
 	"\tunion_all\x18\x15 \x01(\v2\x15.quarry.plan.UnionAllH\x00R\bunionAll\x12-\n" +
 	"\x06window\x18\x16 \x01(\v2\x13.quarry.plan.WindowH\x00R\x06window\x12-\n" +
-	"\x06expand\x18\x17 \x01(\v2\x13.quarry.plan.ExpandH\x00R\x06expandB\x06\n" +
+	"\x06expand\x18\x17 \x01(\v2\x13.quarry.plan.ExpandH\x00R\x06expand\x12-\n" +
+	"\x06series\x18\x18 \x01(\v2\x13.quarry.plan.SeriesH\x00R\x06seriesB\x06\n" +
 	"\x04kind\"\xbf\x01\n" +
 	"\bScanFile\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\fR\x04path\x12\x1d\n" +
@@ -3038,7 +3183,17 @@ const file_planner_physical_planpb_plan_proto_rawDesc = "" +
 	"\x05exprs\x18\x01 \x03(\v2\x11.quarry.plan.ExprR\x05exprs\"j\n" +
 	"\x06Expand\x12'\n" +
 	"\x05input\x18\x01 \x01(\v2\x11.quarry.plan.NodeR\x05input\x127\n" +
-	"\vprojections\x18\x02 \x03(\v2\x15.quarry.plan.ExprListR\vprojections\"\xc2\x01\n" +
+	"\vprojections\x18\x02 \x03(\v2\x15.quarry.plan.ExprListR\vprojections\"x\n" +
+	"\x06Series\x12'\n" +
+	"\x05input\x18\x01 \x01(\v2\x11.quarry.plan.NodeR\x05input\x12/\n" +
+	"\x06series\x18\x02 \x03(\v2\x17.quarry.plan.SeriesSpecR\x06series\x12\x14\n" +
+	"\x05outer\x18\x03 \x01(\bR\x05outer\"\xa1\x01\n" +
+	"\n" +
+	"SeriesSpec\x12'\n" +
+	"\x05start\x18\x01 \x01(\v2\x11.quarry.plan.ExprR\x05start\x12%\n" +
+	"\x04stop\x18\x02 \x01(\v2\x11.quarry.plan.ExprR\x04stop\x12%\n" +
+	"\x04step\x18\x03 \x01(\v2\x11.quarry.plan.ExprR\x04step\x12\x1c\n" +
+	"\texclusive\x18\x04 \x01(\bR\texclusive\"\xc2\x01\n" +
 	"\x04Expr\x12.\n" +
 	"\acol_ref\x18\x01 \x01(\v2\x13.quarry.plan.ColRefH\x00R\x06colRef\x120\n" +
 	"\aliteral\x18\x02 \x01(\v2\x14.quarry.plan.LiteralH\x00R\aliteral\x12'\n" +
@@ -3129,7 +3284,7 @@ func file_planner_physical_planpb_plan_proto_rawDescGZIP() []byte {
 }
 
 var file_planner_physical_planpb_plan_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_planner_physical_planpb_plan_proto_msgTypes = make([]protoimpl.MessageInfo, 35)
+var file_planner_physical_planpb_plan_proto_msgTypes = make([]protoimpl.MessageInfo, 37)
 var file_planner_physical_planpb_plan_proto_goTypes = []any{
 	(Distribution)(0),        // 0: quarry.plan.Distribution
 	(AggMode)(0),             // 1: quarry.plan.AggMode
@@ -3162,15 +3317,17 @@ var file_planner_physical_planpb_plan_proto_goTypes = []any{
 	(*Window)(nil),           // 28: quarry.plan.Window
 	(*ExprList)(nil),         // 29: quarry.plan.ExprList
 	(*Expand)(nil),           // 30: quarry.plan.Expand
-	(*Expr)(nil),             // 31: quarry.plan.Expr
-	(*ColRef)(nil),           // 32: quarry.plan.ColRef
-	(*Literal)(nil),          // 33: quarry.plan.Literal
-	(*Call)(nil),             // 34: quarry.plan.Call
-	(*Case)(nil),             // 35: quarry.plan.Case
-	(*Value)(nil),            // 36: quarry.plan.Value
-	(*Null)(nil),             // 37: quarry.plan.Null
-	(*Decimal128)(nil),       // 38: quarry.plan.Decimal128
-	(*Interval)(nil),         // 39: quarry.plan.Interval
+	(*Series)(nil),           // 31: quarry.plan.Series
+	(*SeriesSpec)(nil),       // 32: quarry.plan.SeriesSpec
+	(*Expr)(nil),             // 33: quarry.plan.Expr
+	(*ColRef)(nil),           // 34: quarry.plan.ColRef
+	(*Literal)(nil),          // 35: quarry.plan.Literal
+	(*Call)(nil),             // 36: quarry.plan.Call
+	(*Case)(nil),             // 37: quarry.plan.Case
+	(*Value)(nil),            // 38: quarry.plan.Value
+	(*Null)(nil),             // 39: quarry.plan.Null
+	(*Decimal128)(nil),       // 40: quarry.plan.Decimal128
+	(*Interval)(nil),         // 41: quarry.plan.Interval
 }
 var file_planner_physical_planpb_plan_proto_depIdxs = []int32{
 	7,  // 0: quarry.plan.Plan.fragments:type_name -> quarry.plan.Fragment
@@ -3191,62 +3348,68 @@ var file_planner_physical_planpb_plan_proto_depIdxs = []int32{
 	24, // 15: quarry.plan.Node.union_all:type_name -> quarry.plan.UnionAll
 	28, // 16: quarry.plan.Node.window:type_name -> quarry.plan.Window
 	30, // 17: quarry.plan.Node.expand:type_name -> quarry.plan.Expand
-	36, // 18: quarry.plan.ScanFile.partition_values:type_name -> quarry.plan.Value
-	9,  // 19: quarry.plan.ParquetScan.files:type_name -> quarry.plan.ScanFile
-	10, // 20: quarry.plan.ParquetScan.columns:type_name -> quarry.plan.ScanColumn
-	31, // 21: quarry.plan.ParquetScan.filter:type_name -> quarry.plan.Expr
-	8,  // 22: quarry.plan.Filter.input:type_name -> quarry.plan.Node
-	31, // 23: quarry.plan.Filter.pred:type_name -> quarry.plan.Expr
-	8,  // 24: quarry.plan.Project.input:type_name -> quarry.plan.Node
-	31, // 25: quarry.plan.Project.exprs:type_name -> quarry.plan.Expr
-	31, // 26: quarry.plan.AggCall.arg:type_name -> quarry.plan.Expr
-	8,  // 27: quarry.plan.HashAggregate.input:type_name -> quarry.plan.Node
-	1,  // 28: quarry.plan.HashAggregate.mode:type_name -> quarry.plan.AggMode
-	31, // 29: quarry.plan.HashAggregate.group_by:type_name -> quarry.plan.Expr
-	15, // 30: quarry.plan.HashAggregate.aggs:type_name -> quarry.plan.AggCall
-	8,  // 31: quarry.plan.Sort.input:type_name -> quarry.plan.Node
-	17, // 32: quarry.plan.Sort.keys:type_name -> quarry.plan.SortKey
-	8,  // 33: quarry.plan.TopN.input:type_name -> quarry.plan.Node
-	17, // 34: quarry.plan.TopN.keys:type_name -> quarry.plan.SortKey
-	8,  // 35: quarry.plan.Limit.input:type_name -> quarry.plan.Node
-	8,  // 36: quarry.plan.HashJoin.left:type_name -> quarry.plan.Node
-	8,  // 37: quarry.plan.HashJoin.right:type_name -> quarry.plan.Node
-	2,  // 38: quarry.plan.HashJoin.type:type_name -> quarry.plan.JoinType
-	31, // 39: quarry.plan.HashJoin.left_keys:type_name -> quarry.plan.Expr
-	31, // 40: quarry.plan.HashJoin.right_keys:type_name -> quarry.plan.Expr
-	31, // 41: quarry.plan.HashJoin.residual:type_name -> quarry.plan.Expr
-	8,  // 42: quarry.plan.EnforceSingleRow.input:type_name -> quarry.plan.Node
-	8,  // 43: quarry.plan.UnionAll.inputs:type_name -> quarry.plan.Node
-	4,  // 44: quarry.plan.FrameBound.kind:type_name -> quarry.plan.BoundKind
-	36, // 45: quarry.plan.FrameBound.offset:type_name -> quarry.plan.Value
-	3,  // 46: quarry.plan.Frame.unit:type_name -> quarry.plan.FrameUnit
-	25, // 47: quarry.plan.Frame.start:type_name -> quarry.plan.FrameBound
-	25, // 48: quarry.plan.Frame.end:type_name -> quarry.plan.FrameBound
-	31, // 49: quarry.plan.WindowFunc.args:type_name -> quarry.plan.Expr
-	26, // 50: quarry.plan.WindowFunc.frame:type_name -> quarry.plan.Frame
-	8,  // 51: quarry.plan.Window.input:type_name -> quarry.plan.Node
-	17, // 52: quarry.plan.Window.order_by:type_name -> quarry.plan.SortKey
-	27, // 53: quarry.plan.Window.funcs:type_name -> quarry.plan.WindowFunc
-	31, // 54: quarry.plan.ExprList.exprs:type_name -> quarry.plan.Expr
-	8,  // 55: quarry.plan.Expand.input:type_name -> quarry.plan.Node
-	29, // 56: quarry.plan.Expand.projections:type_name -> quarry.plan.ExprList
-	32, // 57: quarry.plan.Expr.col_ref:type_name -> quarry.plan.ColRef
-	33, // 58: quarry.plan.Expr.literal:type_name -> quarry.plan.Literal
-	34, // 59: quarry.plan.Expr.call:type_name -> quarry.plan.Call
-	35, // 60: quarry.plan.Expr.case:type_name -> quarry.plan.Case
-	36, // 61: quarry.plan.Literal.value:type_name -> quarry.plan.Value
-	31, // 62: quarry.plan.Call.args:type_name -> quarry.plan.Expr
-	31, // 63: quarry.plan.Case.whens:type_name -> quarry.plan.Expr
-	31, // 64: quarry.plan.Case.thens:type_name -> quarry.plan.Expr
-	31, // 65: quarry.plan.Case.else:type_name -> quarry.plan.Expr
-	37, // 66: quarry.plan.Value.null_value:type_name -> quarry.plan.Null
-	38, // 67: quarry.plan.Value.decimal128_value:type_name -> quarry.plan.Decimal128
-	39, // 68: quarry.plan.Value.interval_value:type_name -> quarry.plan.Interval
-	69, // [69:69] is the sub-list for method output_type
-	69, // [69:69] is the sub-list for method input_type
-	69, // [69:69] is the sub-list for extension type_name
-	69, // [69:69] is the sub-list for extension extendee
-	0,  // [0:69] is the sub-list for field type_name
+	31, // 18: quarry.plan.Node.series:type_name -> quarry.plan.Series
+	38, // 19: quarry.plan.ScanFile.partition_values:type_name -> quarry.plan.Value
+	9,  // 20: quarry.plan.ParquetScan.files:type_name -> quarry.plan.ScanFile
+	10, // 21: quarry.plan.ParquetScan.columns:type_name -> quarry.plan.ScanColumn
+	33, // 22: quarry.plan.ParquetScan.filter:type_name -> quarry.plan.Expr
+	8,  // 23: quarry.plan.Filter.input:type_name -> quarry.plan.Node
+	33, // 24: quarry.plan.Filter.pred:type_name -> quarry.plan.Expr
+	8,  // 25: quarry.plan.Project.input:type_name -> quarry.plan.Node
+	33, // 26: quarry.plan.Project.exprs:type_name -> quarry.plan.Expr
+	33, // 27: quarry.plan.AggCall.arg:type_name -> quarry.plan.Expr
+	8,  // 28: quarry.plan.HashAggregate.input:type_name -> quarry.plan.Node
+	1,  // 29: quarry.plan.HashAggregate.mode:type_name -> quarry.plan.AggMode
+	33, // 30: quarry.plan.HashAggregate.group_by:type_name -> quarry.plan.Expr
+	15, // 31: quarry.plan.HashAggregate.aggs:type_name -> quarry.plan.AggCall
+	8,  // 32: quarry.plan.Sort.input:type_name -> quarry.plan.Node
+	17, // 33: quarry.plan.Sort.keys:type_name -> quarry.plan.SortKey
+	8,  // 34: quarry.plan.TopN.input:type_name -> quarry.plan.Node
+	17, // 35: quarry.plan.TopN.keys:type_name -> quarry.plan.SortKey
+	8,  // 36: quarry.plan.Limit.input:type_name -> quarry.plan.Node
+	8,  // 37: quarry.plan.HashJoin.left:type_name -> quarry.plan.Node
+	8,  // 38: quarry.plan.HashJoin.right:type_name -> quarry.plan.Node
+	2,  // 39: quarry.plan.HashJoin.type:type_name -> quarry.plan.JoinType
+	33, // 40: quarry.plan.HashJoin.left_keys:type_name -> quarry.plan.Expr
+	33, // 41: quarry.plan.HashJoin.right_keys:type_name -> quarry.plan.Expr
+	33, // 42: quarry.plan.HashJoin.residual:type_name -> quarry.plan.Expr
+	8,  // 43: quarry.plan.EnforceSingleRow.input:type_name -> quarry.plan.Node
+	8,  // 44: quarry.plan.UnionAll.inputs:type_name -> quarry.plan.Node
+	4,  // 45: quarry.plan.FrameBound.kind:type_name -> quarry.plan.BoundKind
+	38, // 46: quarry.plan.FrameBound.offset:type_name -> quarry.plan.Value
+	3,  // 47: quarry.plan.Frame.unit:type_name -> quarry.plan.FrameUnit
+	25, // 48: quarry.plan.Frame.start:type_name -> quarry.plan.FrameBound
+	25, // 49: quarry.plan.Frame.end:type_name -> quarry.plan.FrameBound
+	33, // 50: quarry.plan.WindowFunc.args:type_name -> quarry.plan.Expr
+	26, // 51: quarry.plan.WindowFunc.frame:type_name -> quarry.plan.Frame
+	8,  // 52: quarry.plan.Window.input:type_name -> quarry.plan.Node
+	17, // 53: quarry.plan.Window.order_by:type_name -> quarry.plan.SortKey
+	27, // 54: quarry.plan.Window.funcs:type_name -> quarry.plan.WindowFunc
+	33, // 55: quarry.plan.ExprList.exprs:type_name -> quarry.plan.Expr
+	8,  // 56: quarry.plan.Expand.input:type_name -> quarry.plan.Node
+	29, // 57: quarry.plan.Expand.projections:type_name -> quarry.plan.ExprList
+	8,  // 58: quarry.plan.Series.input:type_name -> quarry.plan.Node
+	32, // 59: quarry.plan.Series.series:type_name -> quarry.plan.SeriesSpec
+	33, // 60: quarry.plan.SeriesSpec.start:type_name -> quarry.plan.Expr
+	33, // 61: quarry.plan.SeriesSpec.stop:type_name -> quarry.plan.Expr
+	33, // 62: quarry.plan.SeriesSpec.step:type_name -> quarry.plan.Expr
+	34, // 63: quarry.plan.Expr.col_ref:type_name -> quarry.plan.ColRef
+	35, // 64: quarry.plan.Expr.literal:type_name -> quarry.plan.Literal
+	36, // 65: quarry.plan.Expr.call:type_name -> quarry.plan.Call
+	37, // 66: quarry.plan.Expr.case:type_name -> quarry.plan.Case
+	38, // 67: quarry.plan.Literal.value:type_name -> quarry.plan.Value
+	33, // 68: quarry.plan.Call.args:type_name -> quarry.plan.Expr
+	33, // 69: quarry.plan.Case.whens:type_name -> quarry.plan.Expr
+	33, // 70: quarry.plan.Case.thens:type_name -> quarry.plan.Expr
+	33, // 71: quarry.plan.Case.else:type_name -> quarry.plan.Expr
+	39, // 72: quarry.plan.Value.null_value:type_name -> quarry.plan.Null
+	40, // 73: quarry.plan.Value.decimal128_value:type_name -> quarry.plan.Decimal128
+	41, // 74: quarry.plan.Value.interval_value:type_name -> quarry.plan.Interval
+	75, // [75:75] is the sub-list for method output_type
+	75, // [75:75] is the sub-list for method input_type
+	75, // [75:75] is the sub-list for extension type_name
+	75, // [75:75] is the sub-list for extension extendee
+	0,  // [0:75] is the sub-list for field type_name
 }
 
 func init() { file_planner_physical_planpb_plan_proto_init() }
@@ -3269,14 +3432,15 @@ func file_planner_physical_planpb_plan_proto_init() {
 		(*Node_UnionAll)(nil),
 		(*Node_Window)(nil),
 		(*Node_Expand)(nil),
+		(*Node_Series)(nil),
 	}
-	file_planner_physical_planpb_plan_proto_msgTypes[26].OneofWrappers = []any{
+	file_planner_physical_planpb_plan_proto_msgTypes[28].OneofWrappers = []any{
 		(*Expr_ColRef)(nil),
 		(*Expr_Literal)(nil),
 		(*Expr_Call)(nil),
 		(*Expr_Case)(nil),
 	}
-	file_planner_physical_planpb_plan_proto_msgTypes[31].OneofWrappers = []any{
+	file_planner_physical_planpb_plan_proto_msgTypes[33].OneofWrappers = []any{
 		(*Value_NullValue)(nil),
 		(*Value_BoolValue)(nil),
 		(*Value_Int32Value)(nil),
@@ -3294,7 +3458,7 @@ func file_planner_physical_planpb_plan_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_planner_physical_planpb_plan_proto_rawDesc), len(file_planner_physical_planpb_plan_proto_rawDesc)),
 			NumEnums:      5,
-			NumMessages:   35,
+			NumMessages:   37,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
