@@ -51,6 +51,7 @@ type binder struct {
 	// correlation taken out of such subqueries for the join's condition.
 	lateral      *scope
 	lateralPreds []Expr
+	lateralExprs []lateralExprs
 	// outerAggs are aggregates written in subqueries that belong to an
 	// enclosing query (their arguments use only its columns), by that
 	// query's scope.
@@ -144,11 +145,23 @@ func (b *binder) bindFrom(n ast.ResultSetNode) (LNode, *scope, error) {
 			var node LNode = sub
 			if corr := outerRefs(sub); n.Lateral && len(corr) > 0 {
 				pulled, preds, exprs, err := b.pullCorrelated(sub, corr)
-				if err == nil && len(exprs) > 0 {
-					err = sqlerr.New(sqlerr.FeatureNotSupported, "outer columns in the select list of a LATERAL subquery are not supported yet")
-				}
 				if err != nil {
 					return nil, nil, sqlerr.New(sqlerr.FeatureNotSupported, "LATERAL: %s", sqlerr.As(err).Msg)
+				}
+				if len(exprs) > 0 {
+					// Select items reading columns on the left are computed
+					// above the join (bindJoin); a marker column tells the
+					// rows a LEFT join made up.
+					marker := b.newColumn("lateral_row", "", physical.Boolean)
+					p := &LProject{Input: pulled}
+					for _, c := range pulled.Columns() {
+						p.Exprs = append(p.Exprs, &ColRef{ID: c.ID, Name: c.Name, T: c.T})
+						p.Cols = append(p.Cols, c)
+					}
+					p.Exprs = append(p.Exprs, &Const{Value: true, T: physical.Boolean})
+					p.Cols = append(p.Cols, marker)
+					pulled = p
+					b.lateralExprs = append(b.lateralExprs, lateralExprs{exprs: exprs, marker: marker})
 				}
 				// Decorrelated: the correlation becomes the join's condition.
 				node, b.lateralPreds = pulled, append(b.lateralPreds, preds...)

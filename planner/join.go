@@ -93,11 +93,11 @@ func (b *binder) bindJoin(n *ast.Join) (LNode, *scope, error) {
 	if n.Right == nil {
 		return left, ls, nil
 	}
-	savedLateral, savedPreds := b.lateral, b.lateralPreds
-	b.lateral, b.lateralPreds = ls, nil
+	savedLateral, savedPreds, savedExprs := b.lateral, b.lateralPreds, b.lateralExprs
+	b.lateral, b.lateralPreds, b.lateralExprs = ls, nil, nil
 	right, rs, err := b.bindFrom(n.Right)
-	lateralPreds := b.lateralPreds
-	b.lateral, b.lateralPreds = savedLateral, savedPreds
+	lateralPreds, lifted := b.lateralPreds, b.lateralExprs
+	b.lateral, b.lateralPreds, b.lateralExprs = savedLateral, savedPreds, savedExprs
 	if err != nil {
 		return nil, nil, err
 	}
@@ -123,6 +123,9 @@ func (b *binder) bindJoin(n *ast.Join) (LNode, *scope, error) {
 				}
 			}
 		}
+	}
+	if len(using) > 0 && len(lifted) > 0 {
+		return nil, nil, sqlerr.New(sqlerr.FeatureNotSupported, "USING or NATURAL with a LATERAL subquery whose select list reads other FROM items is not supported")
 	}
 	if len(using) > 0 {
 		// USING (a): l.a = r.a, and one output column a (the left one, or
@@ -203,7 +206,47 @@ func (b *binder) bindJoin(n *ast.Join) (LNode, *scope, error) {
 		}
 		j.Cond = andAll(append(append([]Expr{}, conjunctsOrNil(j.Cond)...), lateralPreds...))
 	}
+	if len(lifted) > 0 {
+		return liftLateral(j, left, rs, lifted), sc, nil
+	}
 	return j, sc, nil
+}
+
+// lateralExprs are the select items of a LATERAL subquery that read
+// columns on its left, by output column, and its marker column (true on
+// the rows it produced).
+type lateralExprs struct {
+	exprs  map[ColumnID]Expr
+	marker Column
+}
+
+// liftLateral computes the lifted select items of LATERAL subqueries over
+// join j (of left and a subquery whose columns are rs): the output is
+// left's columns and rs's. Rows a LEFT join made up get NULL.
+func liftLateral(j *LJoin, left LNode, rs *scope, lifted []lateralExprs) LNode {
+	p := &LProject{Input: j}
+	for _, c := range left.Columns() {
+		p.Exprs = append(p.Exprs, &ColRef{ID: c.ID, Name: c.Name, T: c.T})
+		p.Cols = append(p.Cols, c)
+	}
+	for _, c := range rs.cols {
+		var e Expr = &ColRef{ID: c.ID, Name: c.Name, T: c.T}
+		for _, l := range lifted {
+			x, ok := l.exprs[c.ID]
+			if !ok {
+				continue
+			}
+			e = x
+			if j.Type == physical.LeftJoin {
+				m := l.marker
+				e = &CaseExpr{Whens: []Expr{&Func{Fn: physical.FnIsNotNull, Arg: []Expr{&ColRef{ID: m.ID, Name: m.Name, T: m.T}}, T: physical.Boolean}},
+					Thens: []Expr{x}, Else: &Const{T: x.Type()}, T: x.Type()}
+			}
+		}
+		p.Exprs = append(p.Exprs, e)
+		p.Cols = append(p.Cols, c)
+	}
+	return p
 }
 
 // ---- physical ----

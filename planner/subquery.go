@@ -339,11 +339,85 @@ func (b *binder) pullCorrelated(n LNode, outer map[ColumnID]bool) (LNode, []Expr
 		return &LFilter{Input: in, Pred: andAll(keep)}, preds, exprs, nil
 	case *LSort:
 		return b.pullCorrelated(x.Input, outer)
+	case *LLimit:
+		return b.pullCorrelatedLimit(x, outer)
 	}
 	if len(outerRefs(n)) > 0 {
 		return nil, nil, nil, sqlerr.New(sqlerr.FeatureNotSupported, "this correlated subquery is not supported yet")
 	}
 	return n, nil, nil, nil
+}
+
+// pullCorrelatedLimit decorrelates [ORDER BY …] LIMIT n [OFFSET m] over
+// a subquery correlated by equalities (LATERAL's top rows per outer row):
+// the rows are numbered per value of the inner sides of the equalities
+// in ORDER BY order, and the limit keeps numbers m+1 … m+n of each.
+func (b *binder) pullCorrelatedLimit(x *LLimit, outer map[ColumnID]bool) (LNode, []Expr, map[ColumnID]Expr, error) {
+	if p, ok := x.Input.(*LProject); ok {
+		// A limit commutes with a projection: below it, it sees the sort
+		// (whose keys the projection may drop).
+		return b.pullCorrelated(&LProject{Input: &LLimit{Input: p.Input, Offset: x.Offset, N: x.N}, Exprs: p.Exprs, Cols: p.Cols}, outer)
+	}
+	var order []SortItem
+	input := x.Input
+	if s, ok := input.(*LSort); ok {
+		order, input = s.Items, s.Input
+	}
+	in, preds, exprs, err := b.pullCorrelated(input, outer)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	pre := &LProject{Input: in}
+	for _, c := range in.Columns() {
+		pre.Exprs = append(pre.Exprs, &ColRef{ID: c.ID, Name: c.Name, T: c.T})
+		pre.Cols = append(pre.Cols, c)
+	}
+	asCol := func(e Expr) Expr {
+		if r, ok := e.(*ColRef); ok {
+			return r
+		}
+		c := b.newColumn("wkey", "", e.Type())
+		pre.Exprs, pre.Cols = append(pre.Exprs, e), append(pre.Cols, c)
+		return &ColRef{ID: c.ID, Name: c.Name, T: c.T}
+	}
+	win := &LWindow{Input: pre}
+	for _, p := range preds {
+		f, ok := p.(*Func)
+		if !ok || f.Fn != physical.FnEq {
+			return nil, nil, nil, sqlerr.New(sqlerr.FeatureNotSupported, "LIMIT in a subquery correlated other than by equalities is not supported yet")
+		}
+		inner := f.Arg[0]
+		if refsAny(inner, outer) {
+			inner = f.Arg[1]
+		}
+		if refsAny(inner, outer) {
+			return nil, nil, nil, sqlerr.New(sqlerr.FeatureNotSupported, "LIMIT in a subquery correlated other than by equalities is not supported yet")
+		}
+		win.Partition = append(win.Partition, asCol(inner))
+	}
+	for _, o := range order {
+		o.Expr = substitute(o.Expr, exprs)
+		if refsAny(o.Expr, outer) {
+			continue // constant within each outer row
+		}
+		o.Expr = asCol(o.Expr)
+		win.Order = append(win.Order, o)
+	}
+	rn := b.newColumn("row_number", "", physical.Int64)
+	win.Funcs = []winFunc{{fn: physical.WinRowNumber, col: rn}}
+	ref := &ColRef{ID: rn.ID, Name: rn.Name, T: rn.T}
+	var keep []Expr
+	if x.Offset > 0 {
+		keep = append(keep, &Func{Fn: physical.FnGt, Arg: []Expr{ref, &Const{Value: x.Offset, T: physical.Int64}}, T: physical.Boolean})
+	}
+	if x.N >= 0 {
+		keep = append(keep, &Func{Fn: physical.FnLe, Arg: []Expr{ref, &Const{Value: x.Offset + x.N, T: physical.Int64}}, T: physical.Boolean})
+	}
+	var out LNode = win
+	if len(keep) > 0 {
+		out = &LFilter{Input: win, Pred: andAll(keep)}
+	}
+	return out, preds, exprs, nil
 }
 
 // substitute replaces references to the columns of m by their expressions.
