@@ -9,6 +9,7 @@ import (
 	"math/big"
 	"math/rand"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -33,13 +34,14 @@ const (
 	wM          // decimal(12,2) value, NULLs
 	wS          // string value, NULLs
 	wV32        // int32 value
+	wB          // boolean value, NULLs
 )
 
 var winDec = dec(12, 2)
 
 var winSchema = fields(
 	f("id", i64), f("p", i32), f("q", str), f("o", i64), f("d", date),
-	f("v", i64), f("x", f64), f("m", winDec), f("s", str), f("v32", i32),
+	f("v", i64), f("x", f64), f("m", winDec), f("s", str), f("v32", i32), f("b", arrow.FixedWidthTypes.Boolean),
 )
 
 // winRows makes n rows of small domains (many ties) with NULLs; cells are
@@ -65,6 +67,7 @@ func winRows(seed int64, n int) [][]any {
 			maybe(15, int64(r.Intn(2_000_001)-1_000_000)),
 			maybe(15, fmt.Sprintf("s%02d", r.Intn(30))),
 			int64(r.Intn(50)),
+			maybe(15, r.Intn(3) > 0),
 		}
 	}
 	return rows
@@ -128,8 +131,13 @@ func wf(fn string, frame physical.Frame, args ...physical.Expr) physical.WindowF
 	case physical.WinRowNumber, physical.WinRank, physical.WinDenseRank, physical.WinNtile,
 		physical.AggCount, physical.AggCountStar:
 		t = i64
-	case physical.WinPercentRank, physical.WinCumeDist, physical.AggAvg:
+	case physical.WinPercentRank, physical.WinCumeDist, physical.AggAvg,
+		physical.AggVarSamp, physical.AggVarPop, physical.AggStddevSamp, physical.AggStddevPop:
 		t = f64
+	case physical.AggRegrCount:
+		t = i64
+	case physical.AggStringAgg:
+		t = str
 	case physical.AggSum:
 		switch at := args[0].Type().(type) {
 		case *arrow.Decimal128Type:
@@ -141,6 +149,9 @@ func wf(fn string, frame physical.Frame, args ...physical.Expr) physical.WindowF
 		}
 	default:
 		t = args[0].Type()
+		if physical.TwoArg(fn) {
+			t = f64
+		}
 	}
 	return physical.WindowFunc{Fn: fn, Args: args, Frame: frame, T: t}
 }
@@ -179,6 +190,14 @@ func refCmp(a, b any) int {
 			return 1
 		}
 		return 0
+	case bool:
+		switch b := b.(bool); {
+		case a == b:
+			return 0
+		case !a:
+			return -1
+		}
+		return 1
 	}
 	panic(fmt.Sprintf("refCmp %T", a))
 }
@@ -256,6 +275,8 @@ func outValue(arr arrow.Array, i int) any {
 	case *array.Decimal128:
 		return physical.FormatDecimal(a.Value(i), a.DataType().(*arrow.Decimal128Type).Scale)
 	case *array.String:
+		return a.Value(i)
+	case *array.Boolean:
 		return a.Value(i)
 	}
 	panic(fmt.Sprintf("outValue %T", arr))
@@ -410,6 +431,16 @@ func refFunc(rows [][]any, p []int, i int, peer func(x, y int) bool, w *physical
 	case physical.AggCountStar:
 		return int64(len(frame))
 	}
+	if physical.TwoArg(f.Fn) {
+		var ys, xs []float64
+		for _, r := range frame {
+			y, x := arg(0, r), arg(1, r)
+			if y != nil && x != nil {
+				ys, xs = append(ys, refFloat(y, f.Args[0].Type())), append(xs, refFloat(x, f.Args[1].Type()))
+			}
+		}
+		return refRegr(f.Fn, ys, xs)
+	}
 	var vals []any
 	for _, r := range frame {
 		if v := arg(0, r); v != nil {
@@ -424,9 +455,30 @@ func refFunc(rows [][]any, p []int, i int, peer func(x, y int) bool, w *physical
 			}
 		}
 	}
+	if f.Distinct {
+		sort.Slice(vals, func(x, y int) bool { return refCmp(vals[x], vals[y]) < 0 })
+	}
 	switch f.Fn {
 	case physical.AggCount:
 		return int64(len(vals))
+	case physical.AggStringAgg:
+		if len(vals) == 0 {
+			return nil
+		}
+		s := ""
+		for k, v := range vals {
+			if k > 0 {
+				s += refEval(f.Args[1], nil).(string)
+			}
+			s += v.(string)
+		}
+		return s
+	case physical.AggVarSamp, physical.AggVarPop, physical.AggStddevSamp, physical.AggStddevPop:
+		xs := make([]float64, len(vals))
+		for k, v := range vals {
+			xs[k] = refFloat(v, f.Args[0].Type())
+		}
+		return refVar(f.Fn, xs)
 	case physical.AggMin, physical.AggMax:
 		var best any
 		for _, v := range vals {
@@ -681,6 +733,13 @@ func TestWindowAgainstReference(t *testing.T) {
 			wf(physical.AggMin, fr, ref(wS)), wf(physical.AggMax, fr, ref(wM)), wf(physical.AggMax, fr, ref(wX)),
 			wf(physical.WinFirstValue, fr, ref(wV)), wf(physical.WinLastValue, fr, ref(wS)),
 			wf(physical.WinNthValue, fr, ref(wM), lit(int64(2), i64)),
+			wf(physical.AggVarSamp, fr, ref(wV)), wf(physical.AggStddevPop, fr, ref(wX)),
+			wf(physical.AggStddevSamp, fr, ref(wM)), wf(physical.AggVarPop, fr, ref(wV32)),
+			wf(physical.AggCorr, fr, ref(wX), ref(wV)), wf(physical.AggRegrCount, fr, ref(wX), ref(wV)),
+			wf(physical.AggCovarSamp, fr, ref(wV), ref(wM)), wf(physical.AggRegrIntercept, fr, ref(wX), ref(wV32)),
+			wf(physical.AggRegrR2, fr, ref(wV), ref(wX)), wf(physical.AggRegrAvgX, fr, ref(wX), ref(wM)),
+			wf(physical.AggStringAgg, fr, ref(wS), lit(",", str)),
+			wf(physical.AggMin, fr, ref(wB)), wf(physical.AggMax, fr, ref(wB)),
 		}
 	}
 	lagLead := []physical.WindowFunc{
@@ -731,6 +790,8 @@ func TestWindowAgainstReference(t *testing.T) {
 			distinct(wf(physical.AggCount, fRun, ref(wV32))), distinct(wf(physical.AggSum, fRun, ref(wV32))),
 			distinct(wf(physical.AggAvg, fRun, ref(wM))), distinct(wf(physical.AggSum, fRun, ref(wX))),
 			distinct(wf(physical.AggMax, fRun, ref(wS))), wf(physical.AggCount, fRun, ref(wV32)),
+			distinct(wf(physical.AggVarSamp, fRun, ref(wV32))), distinct(wf(physical.AggStringAgg, fRun, ref(wS), lit("|", str))),
+			distinct(wf(physical.AggMin, fRun, ref(wB))),
 		}},
 		{"distinct-whole-ordered", []int{wQ}, []physical.SortKey{asc(wO)}, []physical.WindowFunc{
 			distinct(wf(physical.AggCount, fWhole, ref(wO))), distinct(wf(physical.AggSum, fWhole, ref(wV32))),
@@ -795,7 +856,7 @@ func row(id int, p, o, v, m any) []any {
 		}
 		return x
 	}
-	return []any{int64(id), conv(p), nil, conv(o), nil, conv(v), nil, conv(m), nil, int64(0)}
+	return []any{int64(id), conv(p), nil, conv(o), nil, conv(v), nil, conv(m), nil, int64(0), nil}
 }
 
 func TestWindowExplicit(t *testing.T) {
@@ -1128,5 +1189,256 @@ func TestWindowFloatKeyEncoding(t *testing.T) {
 				{"1", "0", "5"}, {"2", "-0", "5"}, {"6", "-1.5", "7"}}
 		}
 		equalRows(t, got, want)
+	}
+}
+
+// refFloat converts a reference cell of type t to float64.
+func refFloat(v any, t arrow.DataType) float64 {
+	switch v := v.(type) {
+	case float64:
+		return v
+	case int64:
+		if dt, ok := t.(*arrow.Decimal128Type); ok {
+			return float64(v) / math.Pow10(int(dt.Scale))
+		}
+		return float64(v)
+	}
+	panic(fmt.Sprintf("refFloat %T", v))
+}
+
+// refMoments returns the count, mean and sums of squared deviations and
+// cross deviations of xs and ys in two passes.
+func refMoments(ys, xs []float64) (n, mx, my, sxx, syy, sxy float64) {
+	n = float64(len(xs))
+	for k := range xs {
+		mx += xs[k]
+		my += ys[k]
+	}
+	mx, my = mx/n, my/n
+	for k := range xs {
+		dx, dy := xs[k]-mx, ys[k]-my
+		sxx += dx * dx
+		syy += dy * dy
+		sxy += dx * dy
+	}
+	return
+}
+
+func refVar(fn string, xs []float64) any {
+	n, _, _, sxx, _, _ := refMoments(xs, xs)
+	d := n
+	if fn == physical.AggVarSamp || fn == physical.AggStddevSamp {
+		d--
+	}
+	if d <= 0 {
+		return nil
+	}
+	if fn == physical.AggStddevSamp || fn == physical.AggStddevPop {
+		return math.Sqrt(sxx / d)
+	}
+	return sxx / d
+}
+
+// refRegr follows PostgreSQL's float8_regr_* and float8_corr.
+func refRegr(fn string, ys, xs []float64) any {
+	if fn == physical.AggRegrCount {
+		return int64(len(xs))
+	}
+	if len(xs) == 0 {
+		return nil
+	}
+	n, mx, my, sxx, syy, sxy := refMoments(ys, xs)
+	switch fn {
+	case physical.AggCovarPop:
+		return sxy / n
+	case physical.AggCovarSamp:
+		if n < 2 {
+			return nil
+		}
+		return sxy / (n - 1)
+	case physical.AggCorr:
+		if sxx == 0 || syy == 0 {
+			return nil
+		}
+		return sxy / math.Sqrt(sxx*syy)
+	case physical.AggRegrR2:
+		if sxx == 0 {
+			return nil
+		}
+		if syy == 0 {
+			return 1.0
+		}
+		return sxy * sxy / (sxx * syy)
+	case physical.AggRegrSlope:
+		if sxx == 0 {
+			return nil
+		}
+		return sxy / sxx
+	case physical.AggRegrIntercept:
+		if sxx == 0 {
+			return nil
+		}
+		return my - mx*sxy/sxx
+	case physical.AggRegrAvgX:
+		return mx
+	case physical.AggRegrAvgY:
+		return my
+	case physical.AggRegrSXX:
+		return sxx
+	case physical.AggRegrSYY:
+		return syy
+	case physical.AggRegrSXY:
+		return sxy
+	}
+	panic("refRegr " + fn)
+}
+
+func TestWindowStatsSpecials(t *testing.T) {
+	// NaN and infinities make the sums they enter NaN, also alone (as
+	// PostgreSQL's float8_accum), and leave no trace once out of the frame.
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	schema := fields(f("id", i64), f("x", f64), f("y", f64))
+	inf := math.Inf(1)
+	rec := record(t, mem, schema, []any{0, 1, 2, 3, 4, 5, 6, 7, 8},
+		[]any{1.0, 2.0, inf, 3.0, 4.0, math.NaN(), 5.0, nil, 6.0},
+		[]any{2.0, 4.0, 6.0, 8.0, -inf, 12.0, 14.0, 16.0, 18.0})
+	pair := rowsFrame(physical.Preceding, 1, physical.CurrentRow, 0)
+	cur := rowsFrame(physical.CurrentRow, 0, physical.CurrentRow, 0)
+	x, y := col(1, f64), col(2, f64)
+	w := &physical.Window{Base: base(fields(f("id", i64), f("x", f64), f("y", f64),
+		f("vp", f64), f("v1", f64), f("sd", f64), f("slope", f64), f("n", i64))),
+		Input: valuesNode(schema, rec), OrderBy: []physical.SortKey{asc(0)},
+		Funcs: []physical.WindowFunc{
+			{Fn: physical.AggVarPop, Args: []physical.Expr{x}, Frame: pair, T: f64},
+			{Fn: physical.AggVarPop, Args: []physical.Expr{x}, Frame: cur, T: f64},
+			{Fn: physical.AggStddevSamp, Args: []physical.Expr{x}, Frame: cur, T: f64},
+			{Fn: physical.AggRegrSlope, Args: []physical.Expr{y, x}, Frame: pair, T: f64},
+			{Fn: physical.AggRegrCount, Args: []physical.Expr{y, x}, Frame: pair, T: i64},
+		}}
+	got, err := runOp(t, buildOp(t, w, mem))
+	rec.Release()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mem.AssertSize(t, 0)
+	want := [][]string{
+		{"0", "1", "2", "0", "0", "NULL", "NULL", "1"},
+		{"1", "2", "4", "0.25", "0", "NULL", "2", "2"},
+		{"2", "+Inf", "6", "NaN", "NaN", "NULL", "NaN", "2"},
+		{"3", "3", "8", "NaN", "0", "NULL", "NaN", "2"},
+		{"4", "4", "-Inf", "0.25", "0", "NULL", "NaN", "2"},
+		{"5", "NaN", "12", "NaN", "NaN", "NULL", "NaN", "2"},
+		{"6", "5", "14", "NaN", "0", "NULL", "NaN", "2"},
+		{"7", "NULL", "16", "0", "NULL", "NULL", "NULL", "1"},
+		{"8", "6", "18", "0", "0", "NULL", "NULL", "1"},
+	}
+	equalRows(t, got, want)
+}
+
+// TestWindowStatsSlidingPrecision slides variance and regression frames
+// over many rows far from zero with a small spread: results must match a
+// two-pass computation of each frame, with no drift from values that left.
+func TestWindowStatsSlidingPrecision(t *testing.T) {
+	const n, half = 50_000, 8
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	schema := fields(f("id", i64), f("x", f64), f("y", f64))
+	ids, xs, ys := make([]any, n), make([]any, n), make([]any, n)
+	r := rand.New(rand.NewSource(9))
+	for i := range ids {
+		ids[i] = i
+		x := 1e9 + float64(r.Intn(1000))/64
+		xs[i], ys[i] = x, 3*x+float64(r.Intn(100))/16
+		if i%13 == 5 {
+			xs[i] = nil
+		}
+		if i == n/2 {
+			xs[i] = 1e300 // a huge value passes through the frame
+		}
+	}
+	rec := record(t, mem, schema, ids, xs, ys)
+	fr := rowsFrame(physical.Preceding, half, physical.Following, half)
+	x, y := col(1, f64), col(2, f64)
+	w := &physical.Window{Base: base(fields(f("id", i64), f("x", f64), f("y", f64), f("v", f64), f("s", f64), f("c", f64))),
+		Input: valuesNode(schema, rec), OrderBy: []physical.SortKey{asc(0)},
+		Funcs: []physical.WindowFunc{
+			{Fn: physical.AggVarSamp, Args: []physical.Expr{x}, Frame: fr, T: f64},
+			{Fn: physical.AggRegrSlope, Args: []physical.Expr{y, x}, Frame: fr, T: f64},
+			{Fn: physical.AggCorr, Args: []physical.Expr{y, x}, Frame: fr, T: f64},
+		}}
+	op := buildOp(t, w, mem)
+	ctx := context.Background()
+	if err := op.Open(ctx); err != nil {
+		t.Fatal(err)
+	}
+	row := 0
+	for {
+		b, err := op.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k := 0; k < int(b.NumRows()); k, row = k+1, row+1 {
+			var fx, fy []float64
+			for j := max(row-half, 0); j <= min(row+half, n-1); j++ {
+				if xs[j] != nil {
+					fx, fy = append(fx, xs[j].(float64)), append(fy, ys[j].(float64))
+				}
+			}
+			for c, want := range []any{refVar(physical.AggVarSamp, fx), refRegr(physical.AggRegrSlope, fy, fx), refRegr(physical.AggCorr, fy, fx)} {
+				got := outValue(b.Column(3+c), k)
+				g, w := got.(float64), want.(float64)
+				if math.Abs(g-w) > 1e-6*math.Abs(w) {
+					t.Fatalf("row %d function %d: got %v, want %v", row, c, g, w)
+				}
+			}
+		}
+		b.Release()
+	}
+	op.Close()
+	rec.Release()
+	mem.AssertSize(t, 0)
+}
+
+func TestWindowStringAggSliding(t *testing.T) {
+	// Long values over a sliding frame: the accumulated text is cut at
+	// its front and moved down many times.
+	const n, back = 3000, 50
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	schema := fields(f("id", i64), f("s", str))
+	ids, ss := make([]any, n), make([]any, n)
+	for i := range ids {
+		ids[i] = i
+		ss[i] = fmt.Sprintf("%d:%s", i, strings.Repeat("x", i%150))
+		if i%11 == 3 {
+			ss[i] = nil
+		}
+	}
+	rec := record(t, mem, schema, ids, ss)
+	w := &physical.Window{Base: base(fields(f("id", i64), f("s", str), f("a", str))),
+		Input: valuesNode(schema, rec), OrderBy: []physical.SortKey{asc(0)},
+		Funcs: []physical.WindowFunc{{Fn: physical.AggStringAgg, Args: []physical.Expr{col(1, str), lit(", ", str)},
+			Frame: rowsFrame(physical.Preceding, back, physical.CurrentRow, 0), T: str}}}
+	got, err := runOp(t, buildOp(t, w, mem))
+	rec.Release()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mem.AssertSize(t, 0)
+	for i, g := range got {
+		var parts []string
+		for j := max(i-back, 0); j <= i; j++ {
+			if ss[j] != nil {
+				parts = append(parts, ss[j].(string))
+			}
+		}
+		want := "NULL"
+		if len(parts) > 0 {
+			want = strings.Join(parts, ", ")
+		}
+		if g[2] != want {
+			t.Fatalf("row %d: got %q, want %q", i, g[2], want)
+		}
 	}
 }

@@ -37,7 +37,11 @@ func (wb *winBuild) compute(f *physical.WindowFunc) (arrow.Array, error) {
 		return wb.lagLead(f)
 	case physical.WinFirstValue, physical.WinLastValue, physical.WinNthValue:
 		return wb.frameValue(f)
-	case physical.AggCountStar, physical.AggCount, physical.AggSum, physical.AggAvg, physical.AggMin, physical.AggMax:
+	case physical.AggCountStar, physical.AggCount, physical.AggSum, physical.AggAvg, physical.AggMin, physical.AggMax,
+		physical.AggVarSamp, physical.AggVarPop, physical.AggStddevSamp, physical.AggStddevPop, physical.AggStringAgg:
+		return wb.frameAgg(f)
+	}
+	if physical.TwoArg(f.Fn) {
 		return wb.frameAgg(f)
 	}
 	return nil, sqlerr.New(sqlerr.FeatureNotSupported, "window function %s is not supported", f.Fn)
@@ -60,14 +64,9 @@ func wantType(f *physical.WindowFunc, id arrow.Type) error {
 // constArg is the value of an argument that must be constant (ntile's
 // bucket count, lag's offset, nth_value's position); nil for NULL.
 func constArg(f *physical.WindowFunc, e physical.Expr) (int64, bool, error) {
-	var v any
-	if l, ok := e.(*physical.Literal); ok {
-		v = l.Value
-	} else {
-		var err error
-		if v, err = EvalConst(e); err != nil {
-			return 0, false, sqlerr.New(sqlerr.FeatureNotSupported, "%s: argument %s must be a constant", f.Fn, e)
-		}
+	v, err := constValue(f, e)
+	if err != nil {
+		return 0, false, err
 	}
 	if v == nil {
 		return 0, false, nil
@@ -718,7 +717,11 @@ func (wb *winBuild) frameAgg(f *physical.WindowFunc) (arrow.Array, error) {
 		}
 		return fixedArray(wb.w.mem, f.T, out, nil), nil
 	}
-	if err := wantArgs(f, 1, 1); err != nil {
+	nargs := 1
+	if physical.TwoArg(f.Fn) || f.Fn == physical.AggStringAgg {
+		nargs = 2
+	}
+	if err := wantArgs(f, nargs, nargs); err != nil {
 		return nil, err
 	}
 	fs, fe, err := wb.frames(f.Frame)
@@ -732,6 +735,21 @@ func (wb *winBuild) frameAgg(f *physical.WindowFunc) (arrow.Array, error) {
 	defer val.Release()
 	var acc frameAcc
 	switch f.Fn {
+	case physical.AggVarSamp, physical.AggVarPop, physical.AggStddevSamp, physical.AggStddevPop:
+		if acc, err = newVarAcc(f, val, n); err != nil {
+			return nil, err
+		}
+	case physical.AggStringAgg:
+		sep, err := stringConst(f, f.Args[1])
+		if err != nil {
+			return nil, err
+		}
+		sa, err := newStringAggAcc(wb.w.mem, f, val, sep)
+		if err != nil {
+			return nil, err
+		}
+		defer sa.release()
+		acc = sa
 	case physical.AggCount:
 		if err := wantType(f, arrow.INT64); err != nil {
 			return nil, err
@@ -758,10 +776,23 @@ func (wb *winBuild) frameAgg(f *physical.WindowFunc) (arrow.Array, error) {
 		acc = &minMaxAcc{val: val, valid: validOf(val), cmp: cmp, max: f.Fn == physical.AggMax, pos: make([]int32, n)}
 		// min and max ignore DISTINCT.
 		f = &physical.WindowFunc{Fn: f.Fn, Args: f.Args, Frame: f.Frame, T: f.T}
+	default: // the two-argument statistics (y, x)
+		if f.Distinct {
+			return nil, sqlerr.New(sqlerr.FeatureNotSupported, "DISTINCT is not implemented for window functions")
+		}
+		x, err := wb.permuted(f.Args[1])
+		if err != nil {
+			return nil, err
+		}
+		defer x.Release()
+		if acc, err = newRegrAcc(f, val, x, n); err != nil {
+			return nil, err
+		}
 	}
 	if f.Distinct {
+		// As the planner allows: one argument, whole partitions.
 		if !wb.wholePartitions(fs, fe) {
-			return nil, sqlerr.New(sqlerr.FeatureNotSupported, "DISTINCT %s over a window frame smaller than the partition", f.Fn)
+			return nil, sqlerr.New(sqlerr.FeatureNotSupported, "DISTINCT is not implemented for window functions (%s over a frame smaller than the partition)", f.Fn)
 		}
 		err = wb.walkDistinct(acc, val)
 	} else {
@@ -1268,4 +1299,32 @@ func (m *minMaxAcc) emit(i int) {
 
 func (m *minMaxAcc) result(mem memory.Allocator, t arrow.DataType) (arrow.Array, error) {
 	return gatherColumn(mem, t, []arrow.Array{m.val}, nil, m.pos)
+}
+
+// constValue is the Literal.Value of an argument that must be constant.
+func constValue(f *physical.WindowFunc, e physical.Expr) (any, error) {
+	if l, ok := e.(*physical.Literal); ok {
+		return l.Value, nil
+	}
+	v, err := EvalConst(e)
+	if err != nil {
+		return nil, sqlerr.New(sqlerr.FeatureNotSupported, "%s: argument %s must be a constant", f.Fn, e)
+	}
+	return v, nil
+}
+
+// stringConst is the value of a constant text argument (string_agg's
+// separator); "" for NULL, which PostgreSQL puts nothing for.
+func stringConst(f *physical.WindowFunc, e physical.Expr) (string, error) {
+	v, err := constValue(f, e)
+	if err != nil {
+		return "", err
+	}
+	switch v := v.(type) {
+	case nil:
+		return "", nil
+	case string:
+		return v, nil
+	}
+	return "", internalf("%s: argument %v (%T) is not text", f.Fn, v, v)
 }

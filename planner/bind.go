@@ -907,6 +907,8 @@ func exprName(e ast.ExprNode) string {
 		return e.Name.Name.O
 	case *ast.AggregateFuncExpr:
 		return strings.ToLower(e.F)
+	case *ast.WindowFuncExpr:
+		return windowName(e)
 	case *ast.FuncCallExpr:
 		n := e.FnName.L
 		if name, ok := pgExprName(e); ok {

@@ -258,6 +258,15 @@ func rewrite(sql string) rewriteResult {
 				replace[j] = strings.Repeat(" ", len(toks[j].text))
 			}
 		}
+		// Aggregates TiDB's grammar takes no OVER after, as window
+		// functions → sum([DISTINCT] __win_fn(args)) OVER …, unwrapped by
+		// the binder (windowMarker).
+		if t.kind == tokWord && at(k+1).text == "(" && at(k-1).text != "." {
+			if next, ok := rewriteWindowAgg(ts, k, replace); ok {
+				k = next - 1
+				continue
+			}
+		}
 		// string_agg(x, 'sep' [ORDER BY …]) → group_concat(x [ORDER BY …]
 		// SEPARATOR 'sep'), the form TiDB parses.
 		if t.is("string_agg") && at(k+1).text == "(" {
@@ -680,4 +689,56 @@ func rewriteSimilarTo(ts *stmtTokens, k int, replace map[int]string) {
 	replace[ts.sig[k]] = ","
 	replace[ts.sig[k+1]] = "__similar_re("
 	replace[ts.sig[re]] = ts.at(re).text + ")))"
+}
+
+// rewriteWindowAgg rewrites the call at significant token k when an OVER
+// clause follows it and TiDB's grammar has no window form for it (the
+// two-argument statistics, bool_and, bool_or, every, string_agg,
+// count(DISTINCT …)), names it otherwise (stddev and variance are the
+// population ones to TiDB) or would drop an aggregate ORDER BY inside it:
+// fn(args) becomes sum(__win_fn(args)), which TiDB parses with OVER, with
+// DISTINCT moved in front of the marker and an ORDER BY inside the
+// arguments cut out and remembered in the marker's name
+// (__win_ordered_fn), which the binder rejects as PostgreSQL does. It
+// returns the significant token to go on from: the first argument, or
+// past the call when it cut out an ORDER BY (no other rewrite may touch
+// the blanked tokens).
+func rewriteWindowAgg(ts *stmtTokens, k int, replace map[int]string) (int, bool) {
+	at := ts.at
+	name := strings.ToLower(at(k).text)
+	if !windowAggNames[name] {
+		return 0, false
+	}
+	m := ts.closing(k + 1)
+	if m < 0 || !at(m+1).is("over") {
+		return 0, false
+	}
+	distinct := at(k + 2).is("distinct")
+	order, depth := -1, 0
+	for j := k + 2; j < m && order < 0; j++ {
+		switch x := at(j); {
+		case x.text == "(":
+			depth++
+		case x.text == ")":
+			depth--
+		case depth == 0 && x.is("order") && at(j+1).is("by"):
+			order = j
+		}
+	}
+	if order < 0 && !windowMarkerNames[name] && !(name == "count" && distinct) {
+		return 0, false
+	}
+	marker, next := winMarker+name, k+2
+	if order >= 0 {
+		marker, next = winOrderedMarker+name, m+1
+		blank(replace, ts.sig[order], ts.sig[m]-1)
+	}
+	if distinct {
+		marker = "DISTINCT " + marker
+		replace[ts.sig[k+2]] = ""
+		next = max(next, k+3)
+	}
+	replace[ts.sig[k]] = "sum(" + marker
+	replace[ts.sig[m]] = "))"
+	return next, true
 }

@@ -45,6 +45,17 @@ func TestRewrite(t *testing.T) {
 		{"SELECT 'it''s ?' -- why?\n, ?", "SELECT 'it''s ?' -- why?\n, __param(1)", nil},
 		{"SELECT /* ? */ ?", "SELECT /* ? */ __param(1)", nil},
 		{"SELECT $1, ?", "SELECT __param(1), ?", nil},
+		// Window aggregates TiDB has no OVER form of become a marker
+		// inside sum(…) OVER; DISTINCT moves in front of the marker, an
+		// aggregate ORDER BY is cut out and noted in the marker's name.
+		{"select corr(y, x) over (partition by g) from t", "select sum(__win_corr(y, x)) over (partition by g) from t", nil},
+		{"select count(distinct x) over () from t", "select sum(DISTINCT __win_count( x)) over () from t", nil},
+		{"select count(DISTINCT x), corr(y, x) from t", "select count(DISTINCT x), corr(y, x) from t", nil},
+		{"select string_agg(s, ',' order by cast(s as text)) over w from t", "select sum(__win_ordered_string_agg(s, ',' )) over w from t", nil},
+		{"select string_agg(s, ',') over (order by s), string_agg(s, ',') from t",
+			"select sum(__win_string_agg(s, ',')) over (order by s), group_concat(s SEPARATOR ',') from t", nil},
+		{"select stddev(x) over (), stddev(x), sum(x) over () from t", "select sum(__win_stddev(x)) over (), stddev(x), sum(x) over () from t", nil},
+		{"select every(b) over () from t", "select sum(__win_every(b)) over () from t", nil},
 	}
 	for _, tt := range tests {
 		got := rewrite(tt.sql)

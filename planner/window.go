@@ -14,6 +14,7 @@ import (
 // replaces it with a column of an LWindow.
 type winCall struct {
 	fn        string
+	name      string // as the query calls it (fn is the physical name)
 	args      []Expr
 	distinct  bool
 	partition []Expr
@@ -42,8 +43,35 @@ func (w *winCall) WithArgs(a []Expr) Expr {
 	}
 	return &c
 }
+
+// String identifies the call exactly (planWindows computes equal calls
+// once): columns by ID, every ORDER BY key, the frame and DISTINCT.
 func (w *winCall) String() string {
-	return fmt.Sprintf("%s(%s) OVER (PARTITION BY %s ORDER BY %d keys)", w.fn, exprList(w.args), exprList(w.partition), len(w.order))
+	var sb strings.Builder
+	list := func(es []Expr) {
+		for i, e := range es {
+			if i > 0 {
+				sb.WriteString(", ")
+			}
+			sb.WriteString(exprKey(e))
+		}
+	}
+	sb.WriteString(w.fn + "(")
+	if w.distinct {
+		sb.WriteString("DISTINCT ")
+	}
+	list(w.args)
+	sb.WriteString(") OVER (PARTITION BY ")
+	list(w.partition)
+	sb.WriteString(" ORDER BY ")
+	for i, o := range w.order {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		fmt.Fprintf(&sb, "%s desc=%v nullsFirst=%v", exprKey(o.Expr), o.Desc, o.NullsFirst)
+	}
+	fmt.Fprintf(&sb, " %+v)", w.frame)
+	return sb.String()
 }
 
 // LWindow computes window functions over partitions of its input.
@@ -119,8 +147,15 @@ func (b *binder) bindWindow(e *ast.WindowFuncExpr, sc *scope, specs map[string]*
 		}
 		spec = &merged
 	}
-	w := &winCall{fn: strings.ToLower(e.Name), distinct: e.Distinct}
-	for _, a := range e.Args {
+	p := pos(e)
+	name, args, ordered := windowMarker(e)
+	if ordered {
+		return nil, sqlerr.At(sqlerr.FeatureNotSupported, p, "aggregate ORDER BY is not implemented for window functions")
+	}
+	w := &winCall{fn: name, name: name, distinct: e.Distinct}
+	for _, a := range args {
+		// Aggregates are allowed: sum(count(*)) OVER () runs over the
+		// grouped rows.
 		x, err := b.bindExpr(a, sc, true)
 		if err != nil {
 			return nil, err
@@ -148,7 +183,6 @@ func (b *binder) bindWindow(e *ast.WindowFuncExpr, sc *scope, specs map[string]*
 			w.order = append(w.order, SortItem{Expr: x, Desc: it.Desc, NullsFirst: nullsFirst(b, it)})
 		}
 	}
-	p := pos(e)
 	arity := func(lo, hi int) error {
 		if len(w.args) < lo || len(w.args) > hi {
 			return sqlerr.At(sqlerr.UndefinedFunction, p, "window function %s with %d arguments does not exist", w.fn, len(w.args))
@@ -204,27 +238,28 @@ func (b *binder) bindWindow(e *ast.WindowFuncExpr, sc *scope, specs map[string]*
 		}
 		w.args[1] = castTo(w.args[1], physical.Int64)
 		w.t = w.args[0].Type()
-	case "count", "sum", "avg", "min", "max":
-		// Type like the aggregate of the same name.
-		fake := &ast.AggregateFuncExpr{F: w.fn, Args: e.Args, Distinct: e.Distinct}
-		a, err := b.bindAgg(fake, sc, true)
-		if err != nil {
+	default:
+		if !windowAggNames[w.fn] {
+			return nil, sqlerr.At(sqlerr.UndefinedFunction, p, "window function %s does not exist", w.fn)
+		}
+		if err := b.windowAgg(w, p); err != nil {
 			return nil, err
 		}
-		ac := a.(*aggCall).agg
-		w.fn, w.t = ac.Fn, ac.T
-		w.args = nil
-		if ac.Arg != nil {
-			w.args = []Expr{ac.Arg}
-		}
-	default:
-		return nil, sqlerr.At(sqlerr.UndefinedFunction, p, "window function %s does not exist", w.fn)
 	}
 	frame, err := b.bindFrame(spec.Frame, len(w.order) > 0, p)
 	if err != nil {
 		return nil, err
 	}
 	w.frame = frame
+	if w.distinct {
+		// PostgreSQL implements DISTINCT for no window aggregate; one
+		// argument over whole partitions is simple to do right.
+		whole := frame.Start.Kind == physical.UnboundedPreceding && frame.End.Kind == physical.UnboundedFollowing ||
+			len(w.order) == 0 && frame.Unit == physical.FrameRange && !isOffsetBound(frame.Start) && !isOffsetBound(frame.End)
+		if len(w.args) != 1 && w.fn != physical.AggStringAgg || !whole {
+			return nil, sqlerr.At(sqlerr.FeatureNotSupported, p, "DISTINCT is not implemented for window functions")
+		}
+	}
 	// Constant arguments (offsets, defaults) reach the executor as literals.
 	for i, a := range w.args {
 		if isConst(a) {
@@ -340,7 +375,7 @@ func (b *binder) planWindows(node LNode, exprs []*Expr) (LNode, error) {
 			g = &group{key: gk}
 			groups = append(groups, g)
 		}
-		col := b.newColumn(w.fn, "", w.t)
+		col := b.newColumn(w.name, "", w.t)
 		g.calls, g.cols = append(g.calls, w), append(g.cols, col)
 		byCall[k] = ColRef{ID: col.ID, Name: col.Name, T: col.T}
 	}
@@ -453,4 +488,192 @@ func (pb *physBuilder) buildWindow(x *LWindow) (physical.Node, bool, error) {
 	w.Input = in
 	w.Base = pb.base(x.Columns())
 	return w, par, nil
+}
+
+func isOffsetBound(b physical.FrameBound) bool {
+	return b.Kind == physical.Preceding || b.Kind == physical.Following
+}
+
+// Markers of the pre-parse rewrite of window aggregates (rewriteWindowAgg):
+// fn(args) OVER … reaches the binder as sum(__win_fn(args)) OVER …, or
+// sum(__win_ordered_fn(args)) when the call had an ORDER BY of its own.
+const (
+	winMarker        = "__win_"
+	winOrderedMarker = "__win_ordered_"
+)
+
+// windowMarkerNames are the window aggregates the pre-parse layer always
+// rewrites: TiDB's grammar has no window form of them, or (stddev,
+// variance) reads them as the population variants.
+var windowMarkerNames = map[string]bool{
+	"bool_and": true, "bool_or": true, "every": true, "string_agg": true, "stddev": true, "variance": true,
+	physical.AggCorr: true, physical.AggCovarPop: true, physical.AggCovarSamp: true,
+	physical.AggRegrSlope: true, physical.AggRegrIntercept: true, physical.AggRegrR2: true,
+	physical.AggRegrCount: true, physical.AggRegrAvgX: true, physical.AggRegrAvgY: true,
+	physical.AggRegrSXX: true, physical.AggRegrSYY: true, physical.AggRegrSXY: true,
+}
+
+// windowAggNames are the aggregates that are window functions: those of
+// TiDB's window grammar and the marked ones.
+var windowAggNames = func() map[string]bool {
+	m := map[string]bool{"count": true, "sum": true, "avg": true, "min": true, "max": true,
+		"var_samp": true, "var_pop": true, "stddev_samp": true, "stddev_pop": true}
+	for n := range windowMarkerNames {
+		m[n] = true
+	}
+	return m
+}()
+
+// windowMarker returns the function e calls (lower case) and its
+// arguments, unwrapping the pre-parse marker; ordered reports an
+// aggregate ORDER BY the pre-parse layer cut out.
+func windowMarker(e *ast.WindowFuncExpr) (name string, args []ast.ExprNode, ordered bool) {
+	name = strings.ToLower(e.Name)
+	if name == "sum" && len(e.Args) == 1 {
+		if f, ok := e.Args[0].(*ast.FuncCallExpr); ok && strings.HasPrefix(f.FnName.L, winMarker) {
+			if inner, ok := strings.CutPrefix(f.FnName.L, winOrderedMarker); ok {
+				return inner, f.Args, true
+			}
+			return strings.TrimPrefix(f.FnName.L, winMarker), f.Args, false
+		}
+	}
+	return name, e.Args, false
+}
+
+// windowName is the output column name of a window function call, as
+// PostgreSQL names it: the function's name.
+func windowName(e *ast.WindowFuncExpr) string {
+	name, _, _ := windowMarker(e)
+	return name
+}
+
+// windowAgg types aggregate w.fn over its bound arguments as the
+// aggregate of the same name (bindAgg, bindTwoArgAgg, bindStringAgg),
+// setting the physical function name, the result type and the argument
+// casts.
+func (b *binder) windowAgg(w *winCall, p int) error {
+	arity := func(n int) error {
+		if len(w.args) != n {
+			return sqlerr.At(sqlerr.UndefinedFunction, p, "function %s with %d arguments does not exist", w.fn, len(w.args))
+		}
+		return nil
+	}
+	noSuch := func() error {
+		return sqlerr.At(sqlerr.UndefinedFunction, p, "function %s(%s) does not exist", w.fn, physical.TypeName(w.args[0].Type()))
+	}
+	if physical.TwoArg(w.fn) {
+		if err := arity(2); err != nil {
+			return err
+		}
+		for i, x := range w.args {
+			if c, ok := x.(*Const); ok && c.untypedString {
+				x = castTo(c.typed(), physical.Float64)
+			}
+			if t := x.Type(); !isNumeric(t) && !isNull(t) {
+				return sqlerr.At(sqlerr.UndefinedFunction, p, "function %s(%s, %s) does not exist", w.fn,
+					physical.TypeName(w.args[0].Type()), physical.TypeName(w.args[1].Type()))
+			}
+			w.args[i] = castTo(x, physical.Float64)
+		}
+		w.t = physical.Float64
+		if w.fn == physical.AggRegrCount {
+			w.t = physical.Int64
+		}
+		return nil
+	}
+	if w.fn == "string_agg" {
+		if err := arity(2); err != nil {
+			return err
+		}
+		x := w.args[0]
+		if c, ok := x.(*Const); ok && c.untypedString {
+			x = c.typed()
+		}
+		sep := w.args[1]
+		if c, ok := sep.(*Const); ok && c.untypedString {
+			sep = c.typed()
+		}
+		if !isConst(sep) {
+			return sqlerr.At(sqlerr.FeatureNotSupported, p, "string_agg: the separator must be a constant")
+		}
+		w.fn, w.t = physical.AggStringAgg, physical.String
+		w.args = []Expr{castTo(x, physical.String), castTo(sep, physical.String)}
+		return nil
+	}
+	if err := arity(1); err != nil {
+		return err
+	}
+	arg := w.args[0]
+	if c, ok := arg.(*Const); ok && c.untypedString {
+		arg = c.typed()
+	}
+	at := arg.Type()
+	switch w.fn {
+	case "count":
+		w.t = physical.Int64
+		if c, ok := arg.(*Const); ok && c.Value != nil && !w.distinct {
+			w.fn, arg = physical.AggCountStar, nil // count(*) and count(1)
+		}
+	case "sum":
+		switch {
+		case isInteger(at):
+			w.t = physical.Int64
+		case isDecimal(at):
+			w.t = physical.Decimal(38, at.(*arrow.Decimal128Type).Scale)
+		case at.ID() == arrow.FLOAT64:
+			w.t = physical.Float64
+		case isNull(at):
+			w.t, arg = physical.Int64, castTo(arg, physical.Int64)
+		default:
+			return noSuch()
+		}
+	case "avg":
+		switch {
+		case isNumeric(at):
+		case isNull(at):
+			arg = castTo(arg, physical.Float64)
+		default:
+			return noSuch()
+		}
+		w.t = physical.Float64
+	case "min", "max":
+		if isNull(at) {
+			arg = castTo(arg, physical.Int32)
+		}
+		w.t, w.distinct = arg.Type(), false // DISTINCT changes neither
+	case "var_samp", "var_pop", "stddev_samp", "stddev_pop", "stddev", "variance":
+		if !isNumeric(at) && !isNull(at) {
+			return noSuch()
+		}
+		if isNull(at) {
+			arg = castTo(arg, physical.Float64)
+		}
+		// As in PostgreSQL, stddev and variance are the sample ones.
+		switch w.fn {
+		case "stddev":
+			w.fn = physical.AggStddevSamp
+		case "variance":
+			w.fn = physical.AggVarSamp
+		}
+		w.t = physical.Float64
+	case "bool_and", "every", "bool_or":
+		// Over booleans FALSE < TRUE: AND is the minimum, OR the maximum.
+		if c, ok := w.args[0].(*Const); ok && c.untypedString {
+			arg = castTo(c.typed(), physical.Boolean)
+		}
+		if arg.Type().ID() != arrow.BOOL && !isNull(arg.Type()) {
+			return noSuch()
+		}
+		if w.fn == "bool_or" {
+			w.fn = physical.AggMax
+		} else {
+			w.fn = physical.AggMin
+		}
+		arg, w.t, w.distinct = castTo(arg, physical.Boolean), physical.Boolean, false
+	}
+	w.args = nil
+	if arg != nil {
+		w.args = []Expr{arg}
+	}
+	return nil
 }

@@ -7,8 +7,12 @@ import "github.com/apache/arrow-go/v18/arrow"
 // (→ float64). Offset: lag and lead (Args: value[, offset int64 literal
 // [, default of the value's type]]; → value type), first_value,
 // last_value, nth_value(value, n) (→ value type, over the frame).
-// Aggregates over the frame: the Agg* names of aggregate.go (count_star,
-// count, sum, avg, min, max) with the result types of AggCall.
+// Aggregates over the frame, with the result types of AggCall: the Agg*
+// names count_star, count, sum, avg, min, max (over booleans also
+// bool_and and bool_or), var_samp, var_pop, stddev_samp, stddev_pop (of a
+// numeric argument); the two-argument ones (TwoArg) with Args [y, x],
+// both float64; string_agg with Args [value, separator], both text, the
+// separator constant (NULL: none).
 const (
 	WinRowNumber   = "row_number"
 	WinRank        = "rank"
@@ -68,7 +72,7 @@ type Frame struct {
 type WindowFunc struct {
 	Fn       string
 	Args     []Expr // over the input's columns
-	Distinct bool   // count(DISTINCT …) etc.; only with the whole-partition frame
+	Distinct bool   // count(DISTINCT …) etc.: one argument, only with the whole-partition frame
 	Frame    Frame
 	T        arrow.DataType
 }
