@@ -52,6 +52,7 @@ type binder struct {
 	lateral      *scope
 	lateralPreds []Expr
 	lateralExprs []lateralExprs
+	lateralAgg   *lateralAgg
 	// outerAggs are aggregates written in subqueries that belong to an
 	// enclosing query (their arguments use only its columns), by that
 	// query's scope.
@@ -143,7 +144,16 @@ func (b *binder) bindFrom(n ast.ResultSetNode) (LNode, *scope, error) {
 				return nil, nil, err
 			}
 			var node LNode = sub
-			if corr := outerRefs(sub); n.Lateral && len(corr) > 0 {
+			corr := outerRefs(sub)
+			if agg, ok := findScalarAggregate(sub); ok && n.Lateral && len(corr) > 0 {
+				// An aggregate without GROUP BY: one row per row on the
+				// left, as a correlated scalar subquery computes it
+				// (bindJoin).
+				if agg.having != nil {
+					return nil, nil, sqlerr.New(sqlerr.FeatureNotSupported, "LATERAL: HAVING in a correlated aggregate is not supported yet")
+				}
+				b.lateralAgg = &lateralAgg{sub: sub, agg: agg, corr: corr}
+			} else if n.Lateral && len(corr) > 0 {
 				pulled, preds, exprs, err := b.pullCorrelated(sub, corr)
 				if err != nil {
 					return nil, nil, sqlerr.New(sqlerr.FeatureNotSupported, "LATERAL: %s", sqlerr.As(err).Msg)

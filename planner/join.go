@@ -93,13 +93,16 @@ func (b *binder) bindJoin(n *ast.Join) (LNode, *scope, error) {
 	if n.Right == nil {
 		return left, ls, nil
 	}
-	savedLateral, savedPreds, savedExprs := b.lateral, b.lateralPreds, b.lateralExprs
-	b.lateral, b.lateralPreds, b.lateralExprs = ls, nil, nil
+	savedLateral, savedPreds, savedExprs, savedAgg := b.lateral, b.lateralPreds, b.lateralExprs, b.lateralAgg
+	b.lateral, b.lateralPreds, b.lateralExprs, b.lateralAgg = ls, nil, nil, nil
 	right, rs, err := b.bindFrom(n.Right)
-	lateralPreds, lifted := b.lateralPreds, b.lateralExprs
-	b.lateral, b.lateralPreds, b.lateralExprs = savedLateral, savedPreds, savedExprs
+	lateralPreds, lifted, lagg := b.lateralPreds, b.lateralExprs, b.lateralAgg
+	b.lateral, b.lateralPreds, b.lateralExprs, b.lateralAgg = savedLateral, savedPreds, savedExprs, savedAgg
 	if err != nil {
 		return nil, nil, err
+	}
+	if lagg != nil {
+		return b.lateralAggregate(n, left, ls, lagg, rs)
 	}
 	if s, ok := right.(*LSeries); ok && s.Input == nil {
 		return b.lateralSeries(n, left, ls, s, rs)
@@ -210,6 +213,48 @@ func (b *binder) bindJoin(n *ast.Join) (LNode, *scope, error) {
 		return liftLateral(j, left, rs, lifted), sc, nil
 	}
 	return j, sc, nil
+}
+
+// lateralAgg is a LATERAL subquery that aggregates without GROUP BY over
+// rows correlated with the left side.
+type lateralAgg struct {
+	sub  LNode
+	agg  scalarAgg
+	corr map[ColumnID]bool
+}
+
+// lateralAggregate finishes `left JOIN LATERAL (SELECT aggregates …) ON …`:
+// exactly one row per left row, computed as for a correlated scalar
+// subquery (COUNT 0 and other aggregates NULL over no rows).
+func (b *binder) lateralAggregate(n *ast.Join, left LNode, ls *scope, l *lateralAgg, rs *scope) (LNode, *scope, error) {
+	if n.Using != nil || n.NaturalJoin || n.Tp == ast.RightJoin || n.StraightJoin {
+		return nil, nil, sqlerr.New(sqlerr.FeatureNotSupported, "LATERAL: this join with a correlated aggregate is not supported yet")
+	}
+	sc := &scope{cols: append(append([]Column{}, ls.cols...), rs.cols...)}
+	var cond Expr
+	if n.On != nil {
+		c, err := b.bindExpr(n.On.Expr, sc, false)
+		if err != nil {
+			return nil, nil, err
+		}
+		if cond, err = b.boolean(c, "JOIN/ON", pos(n.On.Expr)); err != nil {
+			return nil, nil, err
+		}
+		if k, ok := cond.(*Const); ok && k.Value == true {
+			cond = nil
+		}
+	}
+	if cond != nil && n.Tp == ast.LeftJoin {
+		return nil, nil, sqlerr.New(sqlerr.FeatureNotSupported, "LEFT JOIN LATERAL with a correlated aggregate needs ON true")
+	}
+	node, err := b.decorrelateAggregate(left, l.sub, l.agg, l.corr)
+	if err != nil {
+		return nil, nil, sqlerr.New(sqlerr.FeatureNotSupported, "LATERAL: %s", sqlerr.As(err).Msg)
+	}
+	if cond != nil {
+		node = &LFilter{Input: node, Pred: cond}
+	}
+	return node, sc, nil
 }
 
 // lateralExprs are the select items of a LATERAL subquery that read

@@ -129,7 +129,7 @@ func (b *binder) bindScalarSubquery(e *ast.SubqueryExpr, sc *scope) (Expr, error
 		// The value refers to outer columns: compute it after the join.
 		right, marker := b.withMarker(pulled)
 		join := &LJoin{Left: host, Right: right, Type: physical.LeftJoin, Cond: andAll(preds)}
-		return liftValue(join, host, val, marker, expr, &Const{T: val.T}), nil
+		return liftValues(join, host, []Column{val}, marker, []Expr{expr}, []Expr{&Const{T: val.T}}), nil
 	}}, e)
 	return b.markSubCol(val), err
 }
@@ -449,22 +449,24 @@ func (b *binder) withMarker(n LNode) (LNode, Column) {
 	return p, marker
 }
 
-// liftValue computes a subquery's value column above the outer join that
-// attached the subquery: expr where a row matched, else empty (the value
-// over no rows).
-func liftValue(join LNode, host LNode, val, marker Column, expr, empty Expr) LNode {
+// liftValues computes a subquery's value columns above the outer join that
+// attached the subquery: exprs where a row matched, else empties (the
+// values over no rows).
+func liftValues(join LNode, host LNode, vals []Column, marker Column, exprs, empties []Expr) LNode {
 	fix := &LProject{Input: join}
 	for _, c := range host.Columns() {
 		fix.Exprs = append(fix.Exprs, &ColRef{ID: c.ID, Name: c.Name, T: c.T})
 		fix.Cols = append(fix.Cols, c)
 	}
-	fix.Exprs = append(fix.Exprs, &CaseExpr{
-		Whens: []Expr{&Func{Fn: physical.FnIsNull, Arg: []Expr{&ColRef{ID: marker.ID, Name: marker.Name, T: marker.T}}, T: physical.Boolean}},
-		Thens: []Expr{castTo(empty, val.T)},
-		Else:  castTo(expr, val.T),
-		T:     val.T,
-	})
-	fix.Cols = append(fix.Cols, val)
+	for i, val := range vals {
+		fix.Exprs = append(fix.Exprs, &CaseExpr{
+			Whens: []Expr{&Func{Fn: physical.FnIsNull, Arg: []Expr{&ColRef{ID: marker.ID, Name: marker.Name, T: marker.T}}, T: physical.Boolean}},
+			Thens: []Expr{castTo(empties[i], val.T)},
+			Else:  castTo(exprs[i], val.T),
+			T:     val.T,
+		})
+		fix.Cols = append(fix.Cols, val)
+	}
 	return fix
 }
 
@@ -664,16 +666,21 @@ func (b *binder) decorrelateByKey(host, inner LNode, s scalarAgg, keys []Expr, o
 			empty[c.ID] = &Const{T: c.T}
 		}
 	}
-	val, valExpr := s.proj.Cols[0], s.proj.Exprs[0]
 	var conds []Expr
 	for i, o := range outer {
 		g := agg.Cols[i]
 		conds = append(conds, &Func{Fn: physical.FnEq, Arg: []Expr{o, &ColRef{ID: g.ID, Name: g.Name, T: g.T}}, T: physical.Boolean})
 	}
-	// The value is computed above the join when a host row without inner
-	// rows needs more than NULL (COUNT), or when it refers to host columns.
-	if !hasCount && !refsAny(valExpr, idSet(host.Columns())) {
-		proj := &LProject{Input: top, Exprs: []Expr{valExpr}, Cols: []Column{val}}
+	// The values are computed above the join when a host row without
+	// inner rows needs more than NULL (COUNT), or when they refer to host
+	// columns.
+	hostCols := idSet(host.Columns())
+	lift := hasCount
+	for _, e := range s.proj.Exprs {
+		lift = lift || refsAny(e, hostCols)
+	}
+	if !lift {
+		proj := &LProject{Input: top, Exprs: append([]Expr{}, s.proj.Exprs...), Cols: append([]Column{}, s.proj.Cols...)}
 		for _, g := range agg.Cols[:len(outer)] {
 			proj.Exprs = append(proj.Exprs, &ColRef{ID: g.ID, Name: g.Name, T: g.T})
 			proj.Cols = append(proj.Cols, g)
@@ -682,7 +689,11 @@ func (b *binder) decorrelateByKey(host, inner LNode, s scalarAgg, keys []Expr, o
 	}
 	right, marker := b.withMarker(top)
 	join := &LJoin{Left: host, Right: right, Type: physical.LeftJoin, Cond: andAll(conds)}
-	return liftValue(join, host, val, marker, valExpr, substitute(valExpr, empty)), nil
+	empties := make([]Expr, len(s.proj.Exprs))
+	for i, e := range s.proj.Exprs {
+		empties[i] = substitute(e, empty)
+	}
+	return liftValues(join, host, s.proj.Cols, marker, s.proj.Exprs, empties), nil
 }
 
 // pushedDown is n with its predicates pushed into scans and joins, for
