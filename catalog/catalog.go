@@ -727,7 +727,7 @@ func (c *Catalog) CreateMemTable(name []string, schema *arrow.Schema, ifNotExist
 		}
 		return sqlerr.New(sqlerr.DuplicateTable, "table %q already exists", t)
 	}
-	c.mem[key] = &memEntry{name: t, table: newMemTable(schema)}
+	c.mem[key] = &memEntry{name: t, table: newMemTable(t, schema)}
 	c.names.Add(1)
 	return nil
 }

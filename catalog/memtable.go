@@ -10,16 +10,21 @@ import (
 
 // MemTable holds the rows of an in-memory table (CREATE TABLE … in the
 // "mem" namespace) as a list of retained record batches. It is safe for
-// concurrent use.
+// concurrent use. Columns whose schema field is not nullable refuse
+// NULLs (NOT NULL).
 type MemTable struct {
+	name   string
 	schema *arrow.Schema
 
-	mu   sync.RWMutex
-	recs []arrow.Record
-	rows int64
+	mu      sync.RWMutex
+	recs    []arrow.Record
+	rows    int64
+	version uint64 // counts changes, for Replace
 }
 
-func newMemTable(schema *arrow.Schema) *MemTable { return &MemTable{schema: schema} }
+func newMemTable(name string, schema *arrow.Schema) *MemTable {
+	return &MemTable{name: name, schema: schema}
+}
 
 // Schema returns the table's schema.
 func (m *MemTable) Schema() *arrow.Schema { return m.schema }
@@ -30,6 +35,26 @@ func (m *MemTable) Append(rec arrow.Record) error {
 	if rec == nil {
 		return sqlerr.New(sqlerr.InternalError, "append of a nil batch to a memory table")
 	}
+	if err := m.checkTypes(rec); err != nil {
+		return err
+	}
+	if rec.NumRows() == 0 {
+		return nil
+	}
+	if err := m.checkNotNull(rec); err != nil {
+		return err
+	}
+	rec.Retain()
+	m.mu.Lock()
+	m.recs = append(m.recs, rec)
+	m.rows += rec.NumRows()
+	m.version++
+	m.mu.Unlock()
+	return nil
+}
+
+// checkTypes checks that rec has the table's column types.
+func (m *MemTable) checkTypes(rec arrow.Record) error {
 	rs := rec.Schema()
 	if rs.NumFields() != m.schema.NumFields() {
 		return sqlerr.New(sqlerr.DatatypeMismatch, "batch has %d columns, table has %d", rs.NumFields(), m.schema.NumFields())
@@ -40,14 +65,58 @@ func (m *MemTable) Append(rec arrow.Record) error {
 			return sqlerr.New(sqlerr.DatatypeMismatch, "column %q is of type %s but the batch has %s", m.schema.Field(i).Name, want, got)
 		}
 	}
-	if rec.NumRows() == 0 {
-		return nil
+	return nil
+}
+
+// checkNotNull refuses NULLs in NOT NULL columns.
+func (m *MemTable) checkNotNull(rec arrow.Record) error {
+	for i, f := range m.schema.Fields() {
+		if !f.Nullable && rec.Column(i).NullN() > 0 {
+			return sqlerr.New(sqlerr.NotNullViolation, "null value in column %q of relation %q violates not-null constraint", f.Name, m.name)
+		}
 	}
-	rec.Retain()
+	return nil
+}
+
+// Version identifies the table's contents: it changes with every change.
+func (m *MemTable) Version() uint64 {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.version
+}
+
+// Replace makes recs (retained here) the table's rows, if the table is
+// still at version (what the new rows were computed from); otherwise a
+// concurrent change would be lost, and it fails with 40001.
+func (m *MemTable) Replace(recs []arrow.Record, version uint64) error {
+	var rows int64
+	for _, r := range recs {
+		if err := m.checkTypes(r); err != nil {
+			return err
+		}
+		if err := m.checkNotNull(r); err != nil {
+			return err
+		}
+		rows += r.NumRows()
+	}
 	m.mu.Lock()
-	m.recs = append(m.recs, rec)
-	m.rows += rec.NumRows()
-	m.mu.Unlock()
+	defer m.mu.Unlock()
+	if m.version != version {
+		return sqlerr.New(sqlerr.SerializationFailure, "could not serialize access to %q due to a concurrent change", m.name)
+	}
+	old := m.recs
+	m.recs = m.recs[:0:0]
+	for _, r := range recs {
+		if r.NumRows() > 0 {
+			r.Retain()
+			m.recs = append(m.recs, r)
+		}
+	}
+	m.rows = rows
+	m.version++
+	for _, r := range old {
+		r.Release()
+	}
 	return nil
 }
 
@@ -80,4 +149,5 @@ func (m *MemTable) release() {
 		r.Release()
 	}
 	m.recs, m.rows = nil, 0
+	m.version++
 }

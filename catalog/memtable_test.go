@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/quarrydb/quarry/catalog/sqlerr"
@@ -123,5 +124,57 @@ func TestMemTables(t *testing.T) {
 	}
 	for _, r := range snap {
 		r.Release()
+	}
+}
+
+// TestMemTableReplace checks NOT NULL on every way in, and that Replace
+// refuses to lose a change made since its rows were read.
+func TestMemTableReplace(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	schema := arrow.NewSchema([]arrow.Field{{Name: "k", Type: arrow.PrimitiveTypes.Int64}}, nil)
+	rec := func(vals ...any) arrow.Record {
+		b := array.NewInt64Builder(mem)
+		defer b.Release()
+		for _, v := range vals {
+			if v == nil {
+				b.AppendNull()
+			} else {
+				b.Append(int64(v.(int)))
+			}
+		}
+		a := b.NewArray()
+		defer a.Release()
+		return array.NewRecordBatch(schema, []arrow.Array{a}, int64(a.Len()))
+	}
+	m := newMemTable("t", schema)
+	defer m.release()
+	r1, bad := rec(1, 2), rec(3, nil)
+	defer r1.Release()
+	defer bad.Release()
+	if err := m.Append(r1); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Append(bad); sqlerr.Code(err) != sqlerr.NotNullViolation {
+		t.Fatalf("NULL into NOT NULL: %v", err)
+	}
+	v := m.Version()
+	if err := m.Replace([]arrow.Record{bad}, v); sqlerr.Code(err) != sqlerr.NotNullViolation {
+		t.Fatalf("Replace with NULL: %v", err)
+	}
+	r2 := rec(7)
+	defer r2.Release()
+	if err := m.Replace([]arrow.Record{r2}, v); err != nil {
+		t.Fatal(err)
+	}
+	if m.Rows() != 1 || m.Version() == v {
+		t.Fatalf("rows %d, version %d (was %d)", m.Rows(), m.Version(), v)
+	}
+	// Rows computed from version v would lose the change since.
+	if err := m.Replace(nil, v); sqlerr.Code(err) != sqlerr.SerializationFailure {
+		t.Fatalf("stale Replace: %v", err)
+	}
+	if m.Rows() != 1 {
+		t.Fatalf("rows %d after a refused Replace", m.Rows())
 	}
 }

@@ -121,7 +121,7 @@ func (c *Catalog) generatedTable(ctx context.Context, name []string) (*Dataset, 
 
 // memDataset makes a memory dataset of recs, taking them over.
 func memDataset(path []string, s *arrow.Schema, recs []arrow.Record) (*Dataset, bool, error) {
-	m := newMemTable(s)
+	m := newMemTable(strings.Join(path, "."), s)
 	for i, r := range recs {
 		err := m.Append(r)
 		r.Release()

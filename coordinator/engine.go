@@ -295,6 +295,8 @@ func (s *Session) executeOne(ctx context.Context, p *planner.Parsed, plan func()
 			return err
 		}
 		return sink.End(tagOr(stmt.Tag, "INSERT"), res.rows)
+	case planner.StmtDelete, planner.StmtUpdate, planner.StmtTruncate:
+		return s.replaceRows(ctx, stmt, sink)
 	case planner.StmtDropTable:
 		if err := s.eng.cat.DropTable(stmt.Table, stmt.IfExists); err != nil {
 			return err
@@ -321,6 +323,64 @@ func (s *Session) executeOne(ctx context.Context, p *planner.Parsed, plan func()
 		return sink.End(tagOr(stmt.Tag, "SET"), 0)
 	}
 	return sqlerr.New(sqlerr.InternalError, "unknown statement kind %d", stmt.Kind)
+}
+
+// replaceRows runs DELETE, UPDATE and TRUNCATE on a memory table: the
+// plan's rows become the table's (planner/dml.go).
+func (s *Session) replaceRows(ctx context.Context, stmt *planner.Statement, sink ResultSink) error {
+	ds, err := s.eng.cat.Lookup(ctx, stmt.Table, s.sess.DefaultSchema)
+	if err != nil {
+		return err
+	}
+	if ds.Kind != catalog.MemoryDataset || ds.Memory == nil || len(ds.Path) == 0 || ds.Path[0] != catalog.MemSource {
+		return sqlerr.New(sqlerr.FeatureNotSupported, "%s %s: only tables created with CREATE TABLE can change",
+			stmt.Tag, strings.Join(stmt.Table, "."))
+	}
+	m := ds.Memory
+	version := stmt.TableVersion
+	if stmt.Kind == planner.StmtTruncate {
+		version = m.Version()
+	}
+	var keep []arrow.Record
+	defer func() {
+		for _, r := range keep {
+			r.Release()
+		}
+	}()
+	changed := int64(0)
+	if stmt.Plan != nil {
+		width := m.Schema().NumFields()
+		_, err := s.run(ctx, stmt.Plan, func(rec arrow.Record) error {
+			if stmt.Kind == planner.StmtUpdate {
+				// The last column flags the changed rows.
+				flags := rec.Column(width).(*array.Boolean)
+				for i := 0; i < flags.Len(); i++ {
+					if flags.IsValid(i) && flags.Value(i) {
+						changed++
+					}
+				}
+				rec = array.NewRecordBatch(m.Schema(), rec.Columns()[:width], rec.NumRows())
+			} else {
+				rec = array.NewRecordBatch(m.Schema(), rec.Columns(), rec.NumRows())
+			}
+			keep = append(keep, rec)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	before := m.Rows()
+	if err := m.Replace(keep, version); err != nil {
+		return err
+	}
+	if stmt.Kind != planner.StmtUpdate {
+		changed = before - m.Rows()
+	}
+	if stmt.Kind == planner.StmtTruncate {
+		changed = 0 // PostgreSQL's tag: TRUNCATE TABLE
+	}
+	return sink.End(stmt.Tag, changed)
 }
 
 // execution is a running plan: in this process (exec.Execution) or on

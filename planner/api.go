@@ -41,6 +41,9 @@ const (
 	StmtCreateView                           // store View
 	StmtCreateTableAs                        // write Plan's rows as new table Table
 	StmtDropView                             // drop view Table
+	StmtDelete                               // replace Table's rows by Plan's (none without Plan) at TableVersion
+	StmtUpdate                               // replace Table's rows by Plan's, whose last column flags changed rows
+	StmtTruncate                             // remove every row of Table
 )
 
 // Params are the values of a statement's $n placeholders (PostgreSQL's
@@ -95,8 +98,11 @@ type Statement struct {
 	// Table is the target of DDL / INSERT as a qualified name.
 	Table       []string
 	TableSchema *arrow.Schema
-	IfExists    bool
-	IfNotExists bool
+	// TableVersion is the version of memory table Table that a DELETE or
+	// UPDATE read (catalog.MemTable.Replace).
+	TableVersion uint64
+	IfExists     bool
+	IfNotExists  bool
 	// Tag is the command tag a client sees (SELECT, CREATE TABLE, INSERT…).
 	Tag string
 	// View is the view CREATE VIEW stores (OrReplace: replace one).

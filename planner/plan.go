@@ -288,18 +288,28 @@ func (p *Planner) planNode(b *binder, st *Statement, sess *Session, ps *Parsed) 
 		st.Kind, st.Tag, st.IfNotExists = StmtCreateTable, "CREATE TABLE", n.IfNotExists
 		st.Table = tableName(n.Table)
 		var fields []arrow.Field
+		primary := primaryKeyColumns(n)
 		for _, c := range n.Cols {
-			t, err := fieldTypeToArrow(c.Tp)
+			f, err := tableField(c, primary)
 			if err != nil {
 				return nil, err
 			}
-			fields = append(fields, arrow.Field{Name: c.Name.Name.O, Type: t, Nullable: true})
+			fields = append(fields, f)
 		}
 		st.TableSchema = arrow.NewSchema(fields, nil)
 		return st, nil
 	case *ast.InsertStmt:
 		st.Kind, st.Tag = StmtInsert, "INSERT"
 		return st, p.planInsert(b, st, n)
+	case *ast.DeleteStmt:
+		st.Kind, st.Tag = StmtDelete, "DELETE"
+		return st, p.planDelete(b, st, n)
+	case *ast.UpdateStmt:
+		st.Kind, st.Tag = StmtUpdate, "UPDATE"
+		return st, p.planUpdate(b, st, n)
+	case *ast.TruncateTableStmt:
+		st.Kind, st.Tag, st.Table = StmtTruncate, "TRUNCATE TABLE", tableName(n.Table)
+		return st, nil
 	case *ast.DropTableStmt:
 		if len(n.Tables) != 1 {
 			return nil, sqlerr.New(sqlerr.FeatureNotSupported, "DROP TABLE takes one table")
@@ -430,6 +440,17 @@ func (p *Planner) planInsert(b *binder, st *Statement, n *ast.InsertStmt) error 
 			}
 			var out []Expr
 			for i, e := range row {
+				if _, ok := e.(*ast.DefaultExpr); ok {
+					x, err := b.defaultValue(schema.Field(target[i]))
+					if err == nil {
+						x, err = b.fold(x, pos(e))
+					}
+					if err != nil {
+						return err
+					}
+					out = append(out, x)
+					continue
+				}
 				x, err := b.bindExpr(e, &scope{}, false)
 				if err != nil {
 					return err
@@ -452,11 +473,15 @@ func (p *Planner) planInsert(b *binder, st *Statement, n *ast.InsertStmt) error 
 	if len(cols) != len(target) {
 		return sqlerr.New(sqlerr.SyntaxError, "INSERT has %d expressions but %d target columns", len(cols), len(target))
 	}
-	// Project onto the table's full schema: missing columns are NULL.
+	// Project onto the table's full schema: missing columns get their
+	// DEFAULT (NULL without one).
 	proj := &LProject{Input: src}
 	for i := 0; i < schema.NumFields(); i++ {
 		f := schema.Field(i)
-		var e Expr = &Const{T: f.Type}
+		e, err := b.defaultValue(f)
+		if err != nil {
+			return err
+		}
 		for j, t := range target {
 			if t == i {
 				e = b.cast(&ColRef{ID: cols[j].ID, Name: cols[j].Name, T: cols[j].T}, f.Type)

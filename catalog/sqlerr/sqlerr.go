@@ -42,6 +42,8 @@ const (
 	ProtocolViolation      = "08P01"
 	WindowingError         = "42P20"
 	InvalidColumnReference = "42P10"
+	NotNullViolation       = "23502"
+	SerializationFailure   = "40001"
 )
 
 // Error is a SQL error with a SQLSTATE code. Pos is the 1-based character
