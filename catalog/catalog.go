@@ -732,6 +732,39 @@ func (c *Catalog) CreateMemTable(name []string, schema *arrow.Schema, ifNotExist
 	return nil
 }
 
+// RenameMemTable renames memory table from to to (ALTER TABLE … RENAME
+// TO).
+func (c *Catalog) RenameMemTable(from, to []string) error {
+	f, err := c.memName(from, "alter table")
+	if err != nil {
+		return err
+	}
+	t, err := c.memName(to, "rename table to")
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return errClosed()
+	}
+	e, ok := c.mem[strings.ToLower(f)]
+	if !ok {
+		return notFound(from)
+	}
+	if _, taken := c.mem[strings.ToLower(t)]; taken && !strings.EqualFold(f, t) {
+		return sqlerr.New(sqlerr.DuplicateTable, "relation %q already exists", t)
+	}
+	delete(c.mem, strings.ToLower(f))
+	e.name = t
+	e.table.mu.Lock()
+	e.table.name = t
+	e.table.mu.Unlock()
+	c.mem[strings.ToLower(t)] = e
+	c.names.Add(1)
+	return nil
+}
+
 // DropTable drops a memory table. Parquet datasets cannot be dropped
 // (0A000).
 func (c *Catalog) DropTable(name []string, ifExists bool) error {

@@ -27,7 +27,11 @@ func newMemTable(name string, schema *arrow.Schema) *MemTable {
 }
 
 // Schema returns the table's schema.
-func (m *MemTable) Schema() *arrow.Schema { return m.schema }
+func (m *MemTable) Schema() *arrow.Schema {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.schema
+}
 
 // Append adds rec's rows to the table and retains rec. rec must have the
 // table's column types (names may differ).
@@ -89,13 +93,46 @@ func (m *MemTable) Version() uint64 {
 // still at version (what the new rows were computed from); otherwise a
 // concurrent change would be lost, and it fails with 40001.
 func (m *MemTable) Replace(recs []arrow.Record, version uint64) error {
+	return m.Reshape(nil, recs, version)
+}
+
+// Reshape is Replace that also changes the table's schema (ALTER TABLE):
+// schema nil keeps it; recs nil with a schema of the same columns keeps
+// the rows (a rename or a new default).
+func (m *MemTable) Reshape(schema *arrow.Schema, recs []arrow.Record, version uint64) error {
+	if schema != nil {
+		m.mu.RLock()
+		same := m.schema.NumFields() == schema.NumFields()
+		m.mu.RUnlock()
+		if recs == nil && same {
+			m.mu.Lock()
+			defer m.mu.Unlock()
+			if m.version != version {
+				return sqlerr.New(sqlerr.SerializationFailure, "could not serialize access to %q due to a concurrent change", m.name)
+			}
+			m.schema = schema
+			m.version++
+			return nil
+		}
+		next := &MemTable{name: m.name, schema: schema}
+		for _, r := range recs {
+			if err := next.checkTypes(r); err != nil {
+				return err
+			}
+			if err := next.checkNotNull(r); err != nil {
+				return err
+			}
+		}
+	}
 	var rows int64
 	for _, r := range recs {
-		if err := m.checkTypes(r); err != nil {
-			return err
-		}
-		if err := m.checkNotNull(r); err != nil {
-			return err
+		if schema == nil {
+			if err := m.checkTypes(r); err != nil {
+				return err
+			}
+			if err := m.checkNotNull(r); err != nil {
+				return err
+			}
 		}
 		rows += r.NumRows()
 	}
@@ -103,6 +140,9 @@ func (m *MemTable) Replace(recs []arrow.Record, version uint64) error {
 	defer m.mu.Unlock()
 	if m.version != version {
 		return sqlerr.New(sqlerr.SerializationFailure, "could not serialize access to %q due to a concurrent change", m.name)
+	}
+	if schema != nil {
+		m.schema = schema
 	}
 	old := m.recs
 	m.recs = m.recs[:0:0]

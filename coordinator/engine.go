@@ -295,7 +295,7 @@ func (s *Session) executeOne(ctx context.Context, p *planner.Parsed, plan func()
 			return err
 		}
 		return sink.End(tagOr(stmt.Tag, "INSERT"), res.rows)
-	case planner.StmtDelete, planner.StmtUpdate, planner.StmtTruncate:
+	case planner.StmtDelete, planner.StmtUpdate, planner.StmtTruncate, planner.StmtAlterTable:
 		return s.replaceRows(ctx, stmt, sink)
 	case planner.StmtDropTable:
 		if err := s.eng.cat.DropTable(stmt.Table, stmt.IfExists); err != nil {
@@ -337,9 +337,19 @@ func (s *Session) replaceRows(ctx context.Context, stmt *planner.Statement, sink
 			stmt.Tag, strings.Join(stmt.Table, "."))
 	}
 	m := ds.Memory
+	if stmt.NewName != nil {
+		if err := s.eng.cat.RenameMemTable(stmt.Table, stmt.NewName); err != nil {
+			return err
+		}
+		return sink.End(stmt.Tag, 0)
+	}
 	version := stmt.TableVersion
 	if stmt.Kind == planner.StmtTruncate {
 		version = m.Version()
+	}
+	schema := m.Schema()
+	if stmt.Kind == planner.StmtAlterTable {
+		schema = stmt.TableSchema
 	}
 	var keep []arrow.Record
 	defer func() {
@@ -349,7 +359,7 @@ func (s *Session) replaceRows(ctx context.Context, stmt *planner.Statement, sink
 	}()
 	changed := int64(0)
 	if stmt.Plan != nil {
-		width := m.Schema().NumFields()
+		width := schema.NumFields()
 		_, err := s.run(ctx, stmt.Plan, func(rec arrow.Record) error {
 			if stmt.Kind == planner.StmtUpdate {
 				// The last column flags the changed rows.
@@ -359,9 +369,9 @@ func (s *Session) replaceRows(ctx context.Context, stmt *planner.Statement, sink
 						changed++
 					}
 				}
-				rec = array.NewRecordBatch(m.Schema(), rec.Columns()[:width], rec.NumRows())
+				rec = array.NewRecordBatch(schema, rec.Columns()[:width], rec.NumRows())
 			} else {
-				rec = array.NewRecordBatch(m.Schema(), rec.Columns(), rec.NumRows())
+				rec = array.NewRecordBatch(schema, rec.Columns(), rec.NumRows())
 			}
 			keep = append(keep, rec)
 			return nil
@@ -371,6 +381,15 @@ func (s *Session) replaceRows(ctx context.Context, stmt *planner.Statement, sink
 		}
 	}
 	before := m.Rows()
+	if stmt.Kind == planner.StmtAlterTable {
+		if stmt.Plan == nil {
+			keep = nil // the rows stay
+		}
+		if err := m.Reshape(schema, keep, version); err != nil {
+			return err
+		}
+		return sink.End(stmt.Tag, 0)
+	}
 	if err := m.Replace(keep, version); err != nil {
 		return err
 	}

@@ -44,6 +44,7 @@ const (
 	StmtDelete                               // replace Table's rows by Plan's (none without Plan) at TableVersion
 	StmtUpdate                               // replace Table's rows by Plan's, whose last column flags changed rows
 	StmtTruncate                             // remove every row of Table
+	StmtAlterTable                           // give Table TableSchema (rows from Plan, if any) at TableVersion, or rename it NewName
 )
 
 // Params are the values of a statement's $n placeholders (PostgreSQL's
@@ -101,8 +102,10 @@ type Statement struct {
 	// TableVersion is the version of memory table Table that a DELETE or
 	// UPDATE read (catalog.MemTable.Replace).
 	TableVersion uint64
-	IfExists     bool
-	IfNotExists  bool
+	// NewName is the new name of ALTER TABLE … RENAME TO.
+	NewName     []string
+	IfExists    bool
+	IfNotExists bool
 	// Tag is the command tag a client sees (SELECT, CREATE TABLE, INSERT…).
 	Tag string
 	// View is the view CREATE VIEW stores (OrReplace: replace one).

@@ -307,6 +307,9 @@ func (p *Planner) planNode(b *binder, st *Statement, sess *Session, ps *Parsed) 
 	case *ast.UpdateStmt:
 		st.Kind, st.Tag = StmtUpdate, "UPDATE"
 		return st, p.planUpdate(b, st, n)
+	case *ast.AlterTableStmt:
+		st.Kind, st.Tag = StmtAlterTable, "ALTER TABLE"
+		return st, p.planAlterTable(b, st, n)
 	case *ast.TruncateTableStmt:
 		st.Kind, st.Tag, st.Table = StmtTruncate, "TRUNCATE TABLE", tableName(n.Table)
 		return st, nil

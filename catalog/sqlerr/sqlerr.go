@@ -43,6 +43,7 @@ const (
 	WindowingError         = "42P20"
 	InvalidColumnReference = "42P10"
 	NotNullViolation       = "23502"
+	DuplicateColumn        = "42701"
 	SerializationFailure   = "40001"
 )
 
