@@ -52,6 +52,9 @@ type Env struct {
 	Inbound func(*physical.ExchangeSource) (Receiver, error)
 	// Stats returns the counter of a node, or nil not to measure it.
 	Stats func(nodeID int) *StatsCounter
+	// work are the working tables of the recursive unions being built
+	// around this subtree, by ID.
+	work map[int]*[]arrow.Record
 }
 
 // batchRows is the most rows an operator puts in one output batch.
@@ -156,6 +159,30 @@ func build(n physical.Node, env *Env, parent *statsOp) (Operator, error) {
 			return nil, err
 		}
 		op = w
+	case *physical.RecursiveUnion:
+		anchor, err := child(n.Anchor)
+		if err != nil {
+			return nil, err
+		}
+		op = &recursiveOp{n: n, anchor: anchor, mem: mem, build: func(work *[]arrow.Record) (Operator, error) {
+			// Each pass scans its tables anew, in this one instance.
+			step := *env
+			step.Instance, step.Instances = 0, 1
+			step.scans = func(s *physical.ParquetScan) *scanShare { return newScanShare(s, NewSplitQueue(s)) }
+			step.work = map[int]*[]arrow.Record{n.WorkTable: work}
+			for id, w := range env.work {
+				if id != n.WorkTable {
+					step.work[id] = w
+				}
+			}
+			return build(n.Step, &step, w)
+		}}
+	case *physical.WorkTableScan:
+		work, ok := env.work[n.WorkTable]
+		if !ok {
+			return nil, sqlerr.New(sqlerr.InternalError, "exec: work table %d read outside its recursive union", n.WorkTable)
+		}
+		op = &workTableOp{work: work}
 	case *physical.HashJoin, *physical.EnforceSingleRow, *physical.UnionAll:
 		o, err := buildJoinNode(n, child, mem)
 		if err != nil {

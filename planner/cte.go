@@ -25,6 +25,11 @@ type cteDef struct {
 	visible map[string]*cteDef
 	// refs is how many times the statement names it.
 	refs int
+	// recursive: the query reads itself (WITH RECURSIVE); work is set on
+	// the stand-in definition the step of such a query sees its own name
+	// as (recursive.go).
+	recursive bool
+	work      *workTable
 	// decided: shared (nil: bind at each reference) is settled.
 	decided bool
 	shared  *sharedCTE
@@ -67,9 +72,6 @@ func (b *binder) restoreCTEs(saved map[string]*cteDef) { b.ctes = saved }
 
 // bindWith brings the WITH clause of query owner into scope.
 func (b *binder) bindWith(w *ast.WithClause, owner ast.Node) error {
-	if w.IsRecursive {
-		return sqlerr.New(sqlerr.FeatureNotSupported, "WITH RECURSIVE is not supported yet")
-	}
 	refs := tableRefs(owner)
 	for _, c := range w.CTEs {
 		def := &cteDef{name: c.Name.O, visible: b.saveCTEs(), refs: refs[c.Name.L]}
@@ -77,6 +79,11 @@ func (b *binder) bindWith(w *ast.WithClause, owner ast.Node) error {
 		if !ok {
 			return sqlerr.New(sqlerr.FeatureNotSupported, "unsupported WITH query")
 		}
+		// In WITH RECURSIVE, a query naming itself is computed by iteration.
+		// Names in its own body are no references to it either way.
+		self := tableRefs(sub)[c.Name.L]
+		def.recursive = w.IsRecursive && self > 0
+		def.refs -= self
 		def.query = sub
 		for _, col := range c.ColNameList {
 			def.columns = append(def.columns, col.O)
@@ -116,6 +123,9 @@ func (v *tableRefCounter) Leave(n ast.Node) (ast.Node, bool) { return n, true }
 
 // bindCTERef binds a reference to a WITH query under alias.
 func (b *binder) bindCTERef(def *cteDef, alias string) (LNode, *scope, error) {
+	if def.work != nil {
+		return b.workTableRef(def, alias)
+	}
 	if def.shared != nil {
 		return b.sharedRef(def, alias)
 	}
@@ -234,7 +244,7 @@ func (b *binder) bindCTEQuery(def *cteDef, alias string) (LNode, *scope, error) 
 	saved := b.ctes
 	b.ctes = def.visible
 	b.outerStack = append(b.outerStack, nil) // a WITH query sees no outer columns
-	node, names, err := b.bindQuery(def.query)
+	node, names, err := b.bindCTEBody(def)
 	b.outerStack = b.outerStack[:len(b.outerStack)-1]
 	b.ctes = saved
 	if err != nil {

@@ -47,6 +47,14 @@ func describeNode(n physical.Node) string {
 			es[i] = e.String()
 		}
 		return "Project " + strings.Join(es, ", ")
+	case *physical.RecursiveUnion:
+		op := "UNION ALL"
+		if x.Distinct {
+			op = "UNION"
+		}
+		return fmt.Sprintf("RecursiveUnion %s worktable=%d", op, x.WorkTable)
+	case *physical.WorkTableScan:
+		return fmt.Sprintf("WorkTableScan worktable=%d", x.WorkTable)
 	case *physical.Series:
 		out := fmt.Sprintf("Series series=%d", len(x.Series))
 		if x.Outer {

@@ -502,6 +502,10 @@ func estimateRows(n LNode) float64 {
 		return estimateRows(x.Shared.plan)
 	case *LSeries:
 		return estimateRows(x.Input) * 10
+	case *LRecursive:
+		return estimateRows(x.Anchor) * 10
+	case *LWorkTable:
+		return 100
 	case *LFilter:
 		rows := estimateRows(x.Input)
 		for _, c := range conjuncts(x.Pred) {

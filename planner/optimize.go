@@ -877,6 +877,16 @@ func pruneColumns(n LNode, required map[ColumnID]bool) (LNode, bool) {
 		return &c, true
 	case *LValues:
 		return x, false
+	case *LRecursive:
+		// Both terms keep every column: a pass feeds the next.
+		anchor, ch1 := pruneColumns(x.Anchor, nil)
+		step, ch2 := pruneColumns(x.Step, nil)
+		if !ch1 && !ch2 {
+			return x, false
+		}
+		c := *x
+		c.Anchor, c.Step = anchor, step
+		return &c, true
 	case *LSeries:
 		// Every series stays: it decides how many rows there are.
 		req := copySet(required, x.Columns())

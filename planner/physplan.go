@@ -78,6 +78,10 @@ type physBuilder struct {
 	fired  map[string]int
 	reuse  *reuseTracker      // planning a generic plan
 	shared map[*sharedCTE]int // fragment of each shared WITH query built
+	// serial > 0 while the step of a recursive query is built: it runs
+	// in one instance, again for each pass, so nothing in it is cut into
+	// fragments (scans say they are not parallel).
+	serial int
 }
 
 func (pb *physBuilder) base(cols []Column) physical.Base {
@@ -158,6 +162,10 @@ func (pb *physBuilder) build(n LNode) (physical.Node, bool, error) {
 		return pb.buildSharedRef(x)
 	case *LSeries:
 		return pb.buildSeries(x)
+	case *LRecursive:
+		return pb.buildRecursive(x)
+	case *LWorkTable:
+		return &physical.WorkTableScan{Base: pb.base(x.Cols), WorkTable: x.Work.id}, false, nil
 	case *LSingleRow:
 		in, par, err := pb.build(x.Input)
 		if err != nil {
@@ -391,7 +399,7 @@ func (pb *physBuilder) buildScan(x *LScan) (physical.Node, bool, error) {
 	if pb.reuse != nil && slices.ContainsFunc(x.Filters, readsParams) {
 		pb.reuse.scans[scan.ID] = scanSource{x: x, ds: ds, nFile: nFile}
 	}
-	return scan, true, nil
+	return scan, pb.serial == 0, nil
 }
 
 // pruneFiles lists the row groups of ds that x reads: those its filters
@@ -479,6 +487,9 @@ func valuesRecord(v *LValues) (arrow.Record, error) {
 // fragment, which the first reference builds. Each reference spreads the
 // rows over its own instances, like a scan.
 func (pb *physBuilder) buildSharedRef(x *LSharedRef) (physical.Node, bool, error) {
+	if pb.serial > 0 {
+		return nil, false, sqlerr.New(sqlerr.FeatureNotSupported, "a WITH query read more than once cannot be read in the recursive term of a recursive query")
+	}
 	id, ok := pb.shared[x.Shared]
 	if !ok {
 		root, par, err := pb.build(x.Shared.plan)

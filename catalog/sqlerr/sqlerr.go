@@ -44,6 +44,7 @@ const (
 	InvalidColumnReference = "42P10"
 	NotNullViolation       = "23502"
 	DuplicateColumn        = "42701"
+	InvalidRecursion       = "42P19"
 	SerializationFailure   = "40001"
 )
 

@@ -182,6 +182,15 @@ func (e *encoder) node(n physical.Node) (*Node, error) {
 		for _, p := range x.Projections {
 			k.Projections = append(k.Projections, &ExprList{Exprs: e.exprs(p, &err)})
 		}
+	case *physical.RecursiveUnion:
+		k := &RecursiveUnion{WorkTable: int64(x.WorkTable), Distinct: x.Distinct}
+		m.Kind = &Node_RecursiveUnion{k}
+		var err1, err2 error
+		k.Anchor, err1 = e.node(x.Anchor)
+		k.Step, err2 = e.node(x.Step)
+		err = errors.Join(err1, err2)
+	case *physical.WorkTableScan:
+		m.Kind = &Node_WorkTableScan{&WorkTableScan{WorkTable: int64(x.WorkTable)}}
 	case *physical.Series:
 		k := &Series{Outer: x.Outer}
 		m.Kind = &Node_Series{k}
@@ -570,6 +579,17 @@ func (d *decoder) node(m *Node, frags map[int]bool) (physical.Node, error) {
 			x.Projections = append(x.Projections, p)
 		}
 		n = x
+	case *Node_RecursiveUnion:
+		x := &physical.RecursiveUnion{Base: base, WorkTable: int(k.RecursiveUnion.WorkTable), Distinct: k.RecursiveUnion.Distinct}
+		if x.Anchor, err = d.node(k.RecursiveUnion.Anchor, frags); err == nil {
+			x.Step, err = d.node(k.RecursiveUnion.Step, frags)
+		}
+		if err == nil && (width(x.Anchor) != out.NumFields() || width(x.Step) != out.NumFields()) {
+			err = fmt.Errorf("terms of %d and %d columns for %d", width(x.Anchor), width(x.Step), out.NumFields())
+		}
+		n = x
+	case *Node_WorkTableScan:
+		n = &physical.WorkTableScan{Base: base, WorkTable: int(k.WorkTableScan.WorkTable)}
 	case *Node_Series:
 		x := &physical.Series{Base: base, Outer: k.Series.Outer}
 		if x.Input, err = d.node(k.Series.Input, frags); err != nil {

@@ -291,6 +291,12 @@ func seriesPlan(mem memory.Allocator) *physical.Plan {
 			}}}}}
 }
 
+func recursivePlan(mem memory.Allocator) *physical.Plan {
+	return &physical.Plan{Fragments: []*physical.Fragment{{ID: 0, Consumer: -1, Parallelism: 1,
+		Root: &physical.RecursiveUnion{Base: physical.Base{ID: 3, Out: valuesSchema}, Anchor: values(mem, 1, "a", 1),
+			Step: &physical.WorkTableScan{Base: physical.Base{ID: 2, Out: valuesSchema}, WorkTable: 9}, WorkTable: 9, Distinct: true}}}}
+}
+
 func handBuilt() map[string]func(memory.Allocator) *physical.Plan {
 	cases := map[string]func(memory.Allocator) *physical.Plan{
 		"literals":     literalPlan,
@@ -299,6 +305,7 @@ func handBuilt() map[string]func(memory.Allocator) *physical.Plan {
 		"window":       windowPlan,
 		"expand":       expandPlan,
 		"series":       seriesPlan,
+		"recursive":    recursivePlan,
 	}
 	for jt := physical.InnerJoin; jt <= physical.MarkJoin; jt++ {
 		dist := physical.Distribution(int(jt) % 4)
@@ -399,7 +406,7 @@ func TestHandBuiltCoverage(t *testing.T) {
 		physical.Sort{}, physical.SortKey{}, physical.TopN{}, physical.Limit{}, physical.ExchangeSource{},
 		physical.HashJoin{}, physical.EnforceSingleRow{}, physical.UnionAll{},
 		physical.Window{}, physical.WindowFunc{}, physical.Frame{}, physical.FrameBound{}, physical.Expand{},
-		physical.Series{}, physical.SeriesSpec{},
+		physical.Series{}, physical.SeriesSpec{}, physical.RecursiveUnion{}, physical.WorkTableScan{},
 		physical.ColRef{}, physical.Literal{}, physical.Call{}, physical.Case{},
 	} {
 		typ := reflect.TypeOf(v)

@@ -533,6 +533,8 @@ type Node struct {
 	//	*Node_Window
 	//	*Node_Expand
 	//	*Node_Series
+	//	*Node_RecursiveUnion
+	//	*Node_WorkTableScan
 	Kind          isNode_Kind `protobuf_oneof:"kind"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -724,6 +726,24 @@ func (x *Node) GetSeries() *Series {
 	return nil
 }
 
+func (x *Node) GetRecursiveUnion() *RecursiveUnion {
+	if x != nil {
+		if x, ok := x.Kind.(*Node_RecursiveUnion); ok {
+			return x.RecursiveUnion
+		}
+	}
+	return nil
+}
+
+func (x *Node) GetWorkTableScan() *WorkTableScan {
+	if x != nil {
+		if x, ok := x.Kind.(*Node_WorkTableScan); ok {
+			return x.WorkTableScan
+		}
+	}
+	return nil
+}
+
 type isNode_Kind interface {
 	isNode_Kind()
 }
@@ -788,6 +808,14 @@ type Node_Series struct {
 	Series *Series `protobuf:"bytes,24,opt,name=series,proto3,oneof"`
 }
 
+type Node_RecursiveUnion struct {
+	RecursiveUnion *RecursiveUnion `protobuf:"bytes,25,opt,name=recursive_union,json=recursiveUnion,proto3,oneof"`
+}
+
+type Node_WorkTableScan struct {
+	WorkTableScan *WorkTableScan `protobuf:"bytes,26,opt,name=work_table_scan,json=workTableScan,proto3,oneof"`
+}
+
 func (*Node_ParquetScan) isNode_Kind() {}
 
 func (*Node_Values) isNode_Kind() {}
@@ -817,6 +845,10 @@ func (*Node_Window) isNode_Kind() {}
 func (*Node_Expand) isNode_Kind() {}
 
 func (*Node_Series) isNode_Kind() {}
+
+func (*Node_RecursiveUnion) isNode_Kind() {}
+
+func (*Node_WorkTableScan) isNode_Kind() {}
 
 type ScanFile struct {
 	state           protoimpl.MessageState `protogen:"open.v1"`
@@ -2256,6 +2288,118 @@ func (x *Series) GetOuter() bool {
 	return false
 }
 
+type RecursiveUnion struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Anchor        *Node                  `protobuf:"bytes,1,opt,name=anchor,proto3" json:"anchor,omitempty"`
+	Step          *Node                  `protobuf:"bytes,2,opt,name=step,proto3" json:"step,omitempty"`
+	WorkTable     int64                  `protobuf:"varint,3,opt,name=work_table,json=workTable,proto3" json:"work_table,omitempty"`
+	Distinct      bool                   `protobuf:"varint,4,opt,name=distinct,proto3" json:"distinct,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecursiveUnion) Reset() {
+	*x = RecursiveUnion{}
+	mi := &file_planner_physical_planpb_plan_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecursiveUnion) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecursiveUnion) ProtoMessage() {}
+
+func (x *RecursiveUnion) ProtoReflect() protoreflect.Message {
+	mi := &file_planner_physical_planpb_plan_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecursiveUnion.ProtoReflect.Descriptor instead.
+func (*RecursiveUnion) Descriptor() ([]byte, []int) {
+	return file_planner_physical_planpb_plan_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *RecursiveUnion) GetAnchor() *Node {
+	if x != nil {
+		return x.Anchor
+	}
+	return nil
+}
+
+func (x *RecursiveUnion) GetStep() *Node {
+	if x != nil {
+		return x.Step
+	}
+	return nil
+}
+
+func (x *RecursiveUnion) GetWorkTable() int64 {
+	if x != nil {
+		return x.WorkTable
+	}
+	return 0
+}
+
+func (x *RecursiveUnion) GetDistinct() bool {
+	if x != nil {
+		return x.Distinct
+	}
+	return false
+}
+
+type WorkTableScan struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	WorkTable     int64                  `protobuf:"varint,1,opt,name=work_table,json=workTable,proto3" json:"work_table,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WorkTableScan) Reset() {
+	*x = WorkTableScan{}
+	mi := &file_planner_physical_planpb_plan_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WorkTableScan) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WorkTableScan) ProtoMessage() {}
+
+func (x *WorkTableScan) ProtoReflect() protoreflect.Message {
+	mi := &file_planner_physical_planpb_plan_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WorkTableScan.ProtoReflect.Descriptor instead.
+func (*WorkTableScan) Descriptor() ([]byte, []int) {
+	return file_planner_physical_planpb_plan_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *WorkTableScan) GetWorkTable() int64 {
+	if x != nil {
+		return x.WorkTable
+	}
+	return 0
+}
+
 type SeriesSpec struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Start         *Expr                  `protobuf:"bytes,1,opt,name=start,proto3" json:"start,omitempty"`
@@ -2268,7 +2412,7 @@ type SeriesSpec struct {
 
 func (x *SeriesSpec) Reset() {
 	*x = SeriesSpec{}
-	mi := &file_planner_physical_planpb_plan_proto_msgTypes[27]
+	mi := &file_planner_physical_planpb_plan_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2280,7 +2424,7 @@ func (x *SeriesSpec) String() string {
 func (*SeriesSpec) ProtoMessage() {}
 
 func (x *SeriesSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_planner_physical_planpb_plan_proto_msgTypes[27]
+	mi := &file_planner_physical_planpb_plan_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2293,7 +2437,7 @@ func (x *SeriesSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SeriesSpec.ProtoReflect.Descriptor instead.
 func (*SeriesSpec) Descriptor() ([]byte, []int) {
-	return file_planner_physical_planpb_plan_proto_rawDescGZIP(), []int{27}
+	return file_planner_physical_planpb_plan_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *SeriesSpec) GetStart() *Expr {
@@ -2339,7 +2483,7 @@ type Expr struct {
 
 func (x *Expr) Reset() {
 	*x = Expr{}
-	mi := &file_planner_physical_planpb_plan_proto_msgTypes[28]
+	mi := &file_planner_physical_planpb_plan_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2351,7 +2495,7 @@ func (x *Expr) String() string {
 func (*Expr) ProtoMessage() {}
 
 func (x *Expr) ProtoReflect() protoreflect.Message {
-	mi := &file_planner_physical_planpb_plan_proto_msgTypes[28]
+	mi := &file_planner_physical_planpb_plan_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2364,7 +2508,7 @@ func (x *Expr) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Expr.ProtoReflect.Descriptor instead.
 func (*Expr) Descriptor() ([]byte, []int) {
-	return file_planner_physical_planpb_plan_proto_rawDescGZIP(), []int{28}
+	return file_planner_physical_planpb_plan_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *Expr) GetKind() isExpr_Kind {
@@ -2449,7 +2593,7 @@ type ColRef struct {
 
 func (x *ColRef) Reset() {
 	*x = ColRef{}
-	mi := &file_planner_physical_planpb_plan_proto_msgTypes[29]
+	mi := &file_planner_physical_planpb_plan_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2461,7 +2605,7 @@ func (x *ColRef) String() string {
 func (*ColRef) ProtoMessage() {}
 
 func (x *ColRef) ProtoReflect() protoreflect.Message {
-	mi := &file_planner_physical_planpb_plan_proto_msgTypes[29]
+	mi := &file_planner_physical_planpb_plan_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2474,7 +2618,7 @@ func (x *ColRef) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ColRef.ProtoReflect.Descriptor instead.
 func (*ColRef) Descriptor() ([]byte, []int) {
-	return file_planner_physical_planpb_plan_proto_rawDescGZIP(), []int{29}
+	return file_planner_physical_planpb_plan_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ColRef) GetIndex() int64 {
@@ -2508,7 +2652,7 @@ type Literal struct {
 
 func (x *Literal) Reset() {
 	*x = Literal{}
-	mi := &file_planner_physical_planpb_plan_proto_msgTypes[30]
+	mi := &file_planner_physical_planpb_plan_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2520,7 +2664,7 @@ func (x *Literal) String() string {
 func (*Literal) ProtoMessage() {}
 
 func (x *Literal) ProtoReflect() protoreflect.Message {
-	mi := &file_planner_physical_planpb_plan_proto_msgTypes[30]
+	mi := &file_planner_physical_planpb_plan_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2533,7 +2677,7 @@ func (x *Literal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Literal.ProtoReflect.Descriptor instead.
 func (*Literal) Descriptor() ([]byte, []int) {
-	return file_planner_physical_planpb_plan_proto_rawDescGZIP(), []int{30}
+	return file_planner_physical_planpb_plan_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *Literal) GetValue() *Value {
@@ -2561,7 +2705,7 @@ type Call struct {
 
 func (x *Call) Reset() {
 	*x = Call{}
-	mi := &file_planner_physical_planpb_plan_proto_msgTypes[31]
+	mi := &file_planner_physical_planpb_plan_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2573,7 +2717,7 @@ func (x *Call) String() string {
 func (*Call) ProtoMessage() {}
 
 func (x *Call) ProtoReflect() protoreflect.Message {
-	mi := &file_planner_physical_planpb_plan_proto_msgTypes[31]
+	mi := &file_planner_physical_planpb_plan_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2586,7 +2730,7 @@ func (x *Call) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Call.ProtoReflect.Descriptor instead.
 func (*Call) Descriptor() ([]byte, []int) {
-	return file_planner_physical_planpb_plan_proto_rawDescGZIP(), []int{31}
+	return file_planner_physical_planpb_plan_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *Call) GetFn() string {
@@ -2622,7 +2766,7 @@ type Case struct {
 
 func (x *Case) Reset() {
 	*x = Case{}
-	mi := &file_planner_physical_planpb_plan_proto_msgTypes[32]
+	mi := &file_planner_physical_planpb_plan_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2634,7 +2778,7 @@ func (x *Case) String() string {
 func (*Case) ProtoMessage() {}
 
 func (x *Case) ProtoReflect() protoreflect.Message {
-	mi := &file_planner_physical_planpb_plan_proto_msgTypes[32]
+	mi := &file_planner_physical_planpb_plan_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2647,7 +2791,7 @@ func (x *Case) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Case.ProtoReflect.Descriptor instead.
 func (*Case) Descriptor() ([]byte, []int) {
-	return file_planner_physical_planpb_plan_proto_rawDescGZIP(), []int{32}
+	return file_planner_physical_planpb_plan_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *Case) GetWhens() []*Expr {
@@ -2702,7 +2846,7 @@ type Value struct {
 
 func (x *Value) Reset() {
 	*x = Value{}
-	mi := &file_planner_physical_planpb_plan_proto_msgTypes[33]
+	mi := &file_planner_physical_planpb_plan_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2714,7 +2858,7 @@ func (x *Value) String() string {
 func (*Value) ProtoMessage() {}
 
 func (x *Value) ProtoReflect() protoreflect.Message {
-	mi := &file_planner_physical_planpb_plan_proto_msgTypes[33]
+	mi := &file_planner_physical_planpb_plan_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2727,7 +2871,7 @@ func (x *Value) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Value.ProtoReflect.Descriptor instead.
 func (*Value) Descriptor() ([]byte, []int) {
-	return file_planner_physical_planpb_plan_proto_rawDescGZIP(), []int{33}
+	return file_planner_physical_planpb_plan_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *Value) GetKind() isValue_Kind {
@@ -2899,7 +3043,7 @@ type Null struct {
 
 func (x *Null) Reset() {
 	*x = Null{}
-	mi := &file_planner_physical_planpb_plan_proto_msgTypes[34]
+	mi := &file_planner_physical_planpb_plan_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2911,7 +3055,7 @@ func (x *Null) String() string {
 func (*Null) ProtoMessage() {}
 
 func (x *Null) ProtoReflect() protoreflect.Message {
-	mi := &file_planner_physical_planpb_plan_proto_msgTypes[34]
+	mi := &file_planner_physical_planpb_plan_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2924,7 +3068,7 @@ func (x *Null) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Null.ProtoReflect.Descriptor instead.
 func (*Null) Descriptor() ([]byte, []int) {
-	return file_planner_physical_planpb_plan_proto_rawDescGZIP(), []int{34}
+	return file_planner_physical_planpb_plan_proto_rawDescGZIP(), []int{36}
 }
 
 type Decimal128 struct {
@@ -2937,7 +3081,7 @@ type Decimal128 struct {
 
 func (x *Decimal128) Reset() {
 	*x = Decimal128{}
-	mi := &file_planner_physical_planpb_plan_proto_msgTypes[35]
+	mi := &file_planner_physical_planpb_plan_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2949,7 +3093,7 @@ func (x *Decimal128) String() string {
 func (*Decimal128) ProtoMessage() {}
 
 func (x *Decimal128) ProtoReflect() protoreflect.Message {
-	mi := &file_planner_physical_planpb_plan_proto_msgTypes[35]
+	mi := &file_planner_physical_planpb_plan_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2962,7 +3106,7 @@ func (x *Decimal128) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Decimal128.ProtoReflect.Descriptor instead.
 func (*Decimal128) Descriptor() ([]byte, []int) {
-	return file_planner_physical_planpb_plan_proto_rawDescGZIP(), []int{35}
+	return file_planner_physical_planpb_plan_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *Decimal128) GetHi() int64 {
@@ -2990,7 +3134,7 @@ type Interval struct {
 
 func (x *Interval) Reset() {
 	*x = Interval{}
-	mi := &file_planner_physical_planpb_plan_proto_msgTypes[36]
+	mi := &file_planner_physical_planpb_plan_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3002,7 +3146,7 @@ func (x *Interval) String() string {
 func (*Interval) ProtoMessage() {}
 
 func (x *Interval) ProtoReflect() protoreflect.Message {
-	mi := &file_planner_physical_planpb_plan_proto_msgTypes[36]
+	mi := &file_planner_physical_planpb_plan_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3015,7 +3159,7 @@ func (x *Interval) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Interval.ProtoReflect.Descriptor instead.
 func (*Interval) Descriptor() ([]byte, []int) {
-	return file_planner_physical_planpb_plan_proto_rawDescGZIP(), []int{36}
+	return file_planner_physical_planpb_plan_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *Interval) GetMonths() int32 {
@@ -3060,7 +3204,7 @@ const file_planner_physical_planpb_plan_proto_rawDesc = "" +
 	"\x06output\x18\x05 \x01(\x0e2\x19.quarry.plan.DistributionR\x06output\x12\x1f\n" +
 	"\voutput_keys\x18\x06 \x03(\x03R\n" +
 	"outputKeys\x12\x14\n" +
-	"\x05ports\x18\a \x03(\x03R\x05ports\"\xd9\x06\n" +
+	"\x05ports\x18\a \x03(\x03R\x05ports\"\xe7\a\n" +
 	"\x04Node\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x03R\x02id\x12\x16\n" +
 	"\x06schema\x18\x02 \x01(\fR\x06schema\x12=\n" +
@@ -3079,7 +3223,9 @@ const file_planner_physical_planpb_plan_proto_rawDesc = "" +
 	"\tunion_all\x18\x15 \x01(\v2\x15.quarry.plan.UnionAllH\x00R\bunionAll\x12-\n" +
 	"\x06window\x18\x16 \x01(\v2\x13.quarry.plan.WindowH\x00R\x06window\x12-\n" +
 	"\x06expand\x18\x17 \x01(\v2\x13.quarry.plan.ExpandH\x00R\x06expand\x12-\n" +
-	"\x06series\x18\x18 \x01(\v2\x13.quarry.plan.SeriesH\x00R\x06seriesB\x06\n" +
+	"\x06series\x18\x18 \x01(\v2\x13.quarry.plan.SeriesH\x00R\x06series\x12F\n" +
+	"\x0frecursive_union\x18\x19 \x01(\v2\x1b.quarry.plan.RecursiveUnionH\x00R\x0erecursiveUnion\x12D\n" +
+	"\x0fwork_table_scan\x18\x1a \x01(\v2\x1a.quarry.plan.WorkTableScanH\x00R\rworkTableScanB\x06\n" +
 	"\x04kind\"\xbf\x01\n" +
 	"\bScanFile\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\fR\x04path\x12\x1d\n" +
@@ -3187,7 +3333,16 @@ const file_planner_physical_planpb_plan_proto_rawDesc = "" +
 	"\x06Series\x12'\n" +
 	"\x05input\x18\x01 \x01(\v2\x11.quarry.plan.NodeR\x05input\x12/\n" +
 	"\x06series\x18\x02 \x03(\v2\x17.quarry.plan.SeriesSpecR\x06series\x12\x14\n" +
-	"\x05outer\x18\x03 \x01(\bR\x05outer\"\xa1\x01\n" +
+	"\x05outer\x18\x03 \x01(\bR\x05outer\"\x9d\x01\n" +
+	"\x0eRecursiveUnion\x12)\n" +
+	"\x06anchor\x18\x01 \x01(\v2\x11.quarry.plan.NodeR\x06anchor\x12%\n" +
+	"\x04step\x18\x02 \x01(\v2\x11.quarry.plan.NodeR\x04step\x12\x1d\n" +
+	"\n" +
+	"work_table\x18\x03 \x01(\x03R\tworkTable\x12\x1a\n" +
+	"\bdistinct\x18\x04 \x01(\bR\bdistinct\".\n" +
+	"\rWorkTableScan\x12\x1d\n" +
+	"\n" +
+	"work_table\x18\x01 \x01(\x03R\tworkTable\"\xa1\x01\n" +
 	"\n" +
 	"SeriesSpec\x12'\n" +
 	"\x05start\x18\x01 \x01(\v2\x11.quarry.plan.ExprR\x05start\x12%\n" +
@@ -3284,7 +3439,7 @@ func file_planner_physical_planpb_plan_proto_rawDescGZIP() []byte {
 }
 
 var file_planner_physical_planpb_plan_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_planner_physical_planpb_plan_proto_msgTypes = make([]protoimpl.MessageInfo, 37)
+var file_planner_physical_planpb_plan_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
 var file_planner_physical_planpb_plan_proto_goTypes = []any{
 	(Distribution)(0),        // 0: quarry.plan.Distribution
 	(AggMode)(0),             // 1: quarry.plan.AggMode
@@ -3318,16 +3473,18 @@ var file_planner_physical_planpb_plan_proto_goTypes = []any{
 	(*ExprList)(nil),         // 29: quarry.plan.ExprList
 	(*Expand)(nil),           // 30: quarry.plan.Expand
 	(*Series)(nil),           // 31: quarry.plan.Series
-	(*SeriesSpec)(nil),       // 32: quarry.plan.SeriesSpec
-	(*Expr)(nil),             // 33: quarry.plan.Expr
-	(*ColRef)(nil),           // 34: quarry.plan.ColRef
-	(*Literal)(nil),          // 35: quarry.plan.Literal
-	(*Call)(nil),             // 36: quarry.plan.Call
-	(*Case)(nil),             // 37: quarry.plan.Case
-	(*Value)(nil),            // 38: quarry.plan.Value
-	(*Null)(nil),             // 39: quarry.plan.Null
-	(*Decimal128)(nil),       // 40: quarry.plan.Decimal128
-	(*Interval)(nil),         // 41: quarry.plan.Interval
+	(*RecursiveUnion)(nil),   // 32: quarry.plan.RecursiveUnion
+	(*WorkTableScan)(nil),    // 33: quarry.plan.WorkTableScan
+	(*SeriesSpec)(nil),       // 34: quarry.plan.SeriesSpec
+	(*Expr)(nil),             // 35: quarry.plan.Expr
+	(*ColRef)(nil),           // 36: quarry.plan.ColRef
+	(*Literal)(nil),          // 37: quarry.plan.Literal
+	(*Call)(nil),             // 38: quarry.plan.Call
+	(*Case)(nil),             // 39: quarry.plan.Case
+	(*Value)(nil),            // 40: quarry.plan.Value
+	(*Null)(nil),             // 41: quarry.plan.Null
+	(*Decimal128)(nil),       // 42: quarry.plan.Decimal128
+	(*Interval)(nil),         // 43: quarry.plan.Interval
 }
 var file_planner_physical_planpb_plan_proto_depIdxs = []int32{
 	7,  // 0: quarry.plan.Plan.fragments:type_name -> quarry.plan.Fragment
@@ -3349,67 +3506,71 @@ var file_planner_physical_planpb_plan_proto_depIdxs = []int32{
 	28, // 16: quarry.plan.Node.window:type_name -> quarry.plan.Window
 	30, // 17: quarry.plan.Node.expand:type_name -> quarry.plan.Expand
 	31, // 18: quarry.plan.Node.series:type_name -> quarry.plan.Series
-	38, // 19: quarry.plan.ScanFile.partition_values:type_name -> quarry.plan.Value
-	9,  // 20: quarry.plan.ParquetScan.files:type_name -> quarry.plan.ScanFile
-	10, // 21: quarry.plan.ParquetScan.columns:type_name -> quarry.plan.ScanColumn
-	33, // 22: quarry.plan.ParquetScan.filter:type_name -> quarry.plan.Expr
-	8,  // 23: quarry.plan.Filter.input:type_name -> quarry.plan.Node
-	33, // 24: quarry.plan.Filter.pred:type_name -> quarry.plan.Expr
-	8,  // 25: quarry.plan.Project.input:type_name -> quarry.plan.Node
-	33, // 26: quarry.plan.Project.exprs:type_name -> quarry.plan.Expr
-	33, // 27: quarry.plan.AggCall.arg:type_name -> quarry.plan.Expr
-	8,  // 28: quarry.plan.HashAggregate.input:type_name -> quarry.plan.Node
-	1,  // 29: quarry.plan.HashAggregate.mode:type_name -> quarry.plan.AggMode
-	33, // 30: quarry.plan.HashAggregate.group_by:type_name -> quarry.plan.Expr
-	15, // 31: quarry.plan.HashAggregate.aggs:type_name -> quarry.plan.AggCall
-	8,  // 32: quarry.plan.Sort.input:type_name -> quarry.plan.Node
-	17, // 33: quarry.plan.Sort.keys:type_name -> quarry.plan.SortKey
-	8,  // 34: quarry.plan.TopN.input:type_name -> quarry.plan.Node
-	17, // 35: quarry.plan.TopN.keys:type_name -> quarry.plan.SortKey
-	8,  // 36: quarry.plan.Limit.input:type_name -> quarry.plan.Node
-	8,  // 37: quarry.plan.HashJoin.left:type_name -> quarry.plan.Node
-	8,  // 38: quarry.plan.HashJoin.right:type_name -> quarry.plan.Node
-	2,  // 39: quarry.plan.HashJoin.type:type_name -> quarry.plan.JoinType
-	33, // 40: quarry.plan.HashJoin.left_keys:type_name -> quarry.plan.Expr
-	33, // 41: quarry.plan.HashJoin.right_keys:type_name -> quarry.plan.Expr
-	33, // 42: quarry.plan.HashJoin.residual:type_name -> quarry.plan.Expr
-	8,  // 43: quarry.plan.EnforceSingleRow.input:type_name -> quarry.plan.Node
-	8,  // 44: quarry.plan.UnionAll.inputs:type_name -> quarry.plan.Node
-	4,  // 45: quarry.plan.FrameBound.kind:type_name -> quarry.plan.BoundKind
-	38, // 46: quarry.plan.FrameBound.offset:type_name -> quarry.plan.Value
-	3,  // 47: quarry.plan.Frame.unit:type_name -> quarry.plan.FrameUnit
-	25, // 48: quarry.plan.Frame.start:type_name -> quarry.plan.FrameBound
-	25, // 49: quarry.plan.Frame.end:type_name -> quarry.plan.FrameBound
-	33, // 50: quarry.plan.WindowFunc.args:type_name -> quarry.plan.Expr
-	26, // 51: quarry.plan.WindowFunc.frame:type_name -> quarry.plan.Frame
-	8,  // 52: quarry.plan.Window.input:type_name -> quarry.plan.Node
-	17, // 53: quarry.plan.Window.order_by:type_name -> quarry.plan.SortKey
-	27, // 54: quarry.plan.Window.funcs:type_name -> quarry.plan.WindowFunc
-	33, // 55: quarry.plan.ExprList.exprs:type_name -> quarry.plan.Expr
-	8,  // 56: quarry.plan.Expand.input:type_name -> quarry.plan.Node
-	29, // 57: quarry.plan.Expand.projections:type_name -> quarry.plan.ExprList
-	8,  // 58: quarry.plan.Series.input:type_name -> quarry.plan.Node
-	32, // 59: quarry.plan.Series.series:type_name -> quarry.plan.SeriesSpec
-	33, // 60: quarry.plan.SeriesSpec.start:type_name -> quarry.plan.Expr
-	33, // 61: quarry.plan.SeriesSpec.stop:type_name -> quarry.plan.Expr
-	33, // 62: quarry.plan.SeriesSpec.step:type_name -> quarry.plan.Expr
-	34, // 63: quarry.plan.Expr.col_ref:type_name -> quarry.plan.ColRef
-	35, // 64: quarry.plan.Expr.literal:type_name -> quarry.plan.Literal
-	36, // 65: quarry.plan.Expr.call:type_name -> quarry.plan.Call
-	37, // 66: quarry.plan.Expr.case:type_name -> quarry.plan.Case
-	38, // 67: quarry.plan.Literal.value:type_name -> quarry.plan.Value
-	33, // 68: quarry.plan.Call.args:type_name -> quarry.plan.Expr
-	33, // 69: quarry.plan.Case.whens:type_name -> quarry.plan.Expr
-	33, // 70: quarry.plan.Case.thens:type_name -> quarry.plan.Expr
-	33, // 71: quarry.plan.Case.else:type_name -> quarry.plan.Expr
-	39, // 72: quarry.plan.Value.null_value:type_name -> quarry.plan.Null
-	40, // 73: quarry.plan.Value.decimal128_value:type_name -> quarry.plan.Decimal128
-	41, // 74: quarry.plan.Value.interval_value:type_name -> quarry.plan.Interval
-	75, // [75:75] is the sub-list for method output_type
-	75, // [75:75] is the sub-list for method input_type
-	75, // [75:75] is the sub-list for extension type_name
-	75, // [75:75] is the sub-list for extension extendee
-	0,  // [0:75] is the sub-list for field type_name
+	32, // 19: quarry.plan.Node.recursive_union:type_name -> quarry.plan.RecursiveUnion
+	33, // 20: quarry.plan.Node.work_table_scan:type_name -> quarry.plan.WorkTableScan
+	40, // 21: quarry.plan.ScanFile.partition_values:type_name -> quarry.plan.Value
+	9,  // 22: quarry.plan.ParquetScan.files:type_name -> quarry.plan.ScanFile
+	10, // 23: quarry.plan.ParquetScan.columns:type_name -> quarry.plan.ScanColumn
+	35, // 24: quarry.plan.ParquetScan.filter:type_name -> quarry.plan.Expr
+	8,  // 25: quarry.plan.Filter.input:type_name -> quarry.plan.Node
+	35, // 26: quarry.plan.Filter.pred:type_name -> quarry.plan.Expr
+	8,  // 27: quarry.plan.Project.input:type_name -> quarry.plan.Node
+	35, // 28: quarry.plan.Project.exprs:type_name -> quarry.plan.Expr
+	35, // 29: quarry.plan.AggCall.arg:type_name -> quarry.plan.Expr
+	8,  // 30: quarry.plan.HashAggregate.input:type_name -> quarry.plan.Node
+	1,  // 31: quarry.plan.HashAggregate.mode:type_name -> quarry.plan.AggMode
+	35, // 32: quarry.plan.HashAggregate.group_by:type_name -> quarry.plan.Expr
+	15, // 33: quarry.plan.HashAggregate.aggs:type_name -> quarry.plan.AggCall
+	8,  // 34: quarry.plan.Sort.input:type_name -> quarry.plan.Node
+	17, // 35: quarry.plan.Sort.keys:type_name -> quarry.plan.SortKey
+	8,  // 36: quarry.plan.TopN.input:type_name -> quarry.plan.Node
+	17, // 37: quarry.plan.TopN.keys:type_name -> quarry.plan.SortKey
+	8,  // 38: quarry.plan.Limit.input:type_name -> quarry.plan.Node
+	8,  // 39: quarry.plan.HashJoin.left:type_name -> quarry.plan.Node
+	8,  // 40: quarry.plan.HashJoin.right:type_name -> quarry.plan.Node
+	2,  // 41: quarry.plan.HashJoin.type:type_name -> quarry.plan.JoinType
+	35, // 42: quarry.plan.HashJoin.left_keys:type_name -> quarry.plan.Expr
+	35, // 43: quarry.plan.HashJoin.right_keys:type_name -> quarry.plan.Expr
+	35, // 44: quarry.plan.HashJoin.residual:type_name -> quarry.plan.Expr
+	8,  // 45: quarry.plan.EnforceSingleRow.input:type_name -> quarry.plan.Node
+	8,  // 46: quarry.plan.UnionAll.inputs:type_name -> quarry.plan.Node
+	4,  // 47: quarry.plan.FrameBound.kind:type_name -> quarry.plan.BoundKind
+	40, // 48: quarry.plan.FrameBound.offset:type_name -> quarry.plan.Value
+	3,  // 49: quarry.plan.Frame.unit:type_name -> quarry.plan.FrameUnit
+	25, // 50: quarry.plan.Frame.start:type_name -> quarry.plan.FrameBound
+	25, // 51: quarry.plan.Frame.end:type_name -> quarry.plan.FrameBound
+	35, // 52: quarry.plan.WindowFunc.args:type_name -> quarry.plan.Expr
+	26, // 53: quarry.plan.WindowFunc.frame:type_name -> quarry.plan.Frame
+	8,  // 54: quarry.plan.Window.input:type_name -> quarry.plan.Node
+	17, // 55: quarry.plan.Window.order_by:type_name -> quarry.plan.SortKey
+	27, // 56: quarry.plan.Window.funcs:type_name -> quarry.plan.WindowFunc
+	35, // 57: quarry.plan.ExprList.exprs:type_name -> quarry.plan.Expr
+	8,  // 58: quarry.plan.Expand.input:type_name -> quarry.plan.Node
+	29, // 59: quarry.plan.Expand.projections:type_name -> quarry.plan.ExprList
+	8,  // 60: quarry.plan.Series.input:type_name -> quarry.plan.Node
+	34, // 61: quarry.plan.Series.series:type_name -> quarry.plan.SeriesSpec
+	8,  // 62: quarry.plan.RecursiveUnion.anchor:type_name -> quarry.plan.Node
+	8,  // 63: quarry.plan.RecursiveUnion.step:type_name -> quarry.plan.Node
+	35, // 64: quarry.plan.SeriesSpec.start:type_name -> quarry.plan.Expr
+	35, // 65: quarry.plan.SeriesSpec.stop:type_name -> quarry.plan.Expr
+	35, // 66: quarry.plan.SeriesSpec.step:type_name -> quarry.plan.Expr
+	36, // 67: quarry.plan.Expr.col_ref:type_name -> quarry.plan.ColRef
+	37, // 68: quarry.plan.Expr.literal:type_name -> quarry.plan.Literal
+	38, // 69: quarry.plan.Expr.call:type_name -> quarry.plan.Call
+	39, // 70: quarry.plan.Expr.case:type_name -> quarry.plan.Case
+	40, // 71: quarry.plan.Literal.value:type_name -> quarry.plan.Value
+	35, // 72: quarry.plan.Call.args:type_name -> quarry.plan.Expr
+	35, // 73: quarry.plan.Case.whens:type_name -> quarry.plan.Expr
+	35, // 74: quarry.plan.Case.thens:type_name -> quarry.plan.Expr
+	35, // 75: quarry.plan.Case.else:type_name -> quarry.plan.Expr
+	41, // 76: quarry.plan.Value.null_value:type_name -> quarry.plan.Null
+	42, // 77: quarry.plan.Value.decimal128_value:type_name -> quarry.plan.Decimal128
+	43, // 78: quarry.plan.Value.interval_value:type_name -> quarry.plan.Interval
+	79, // [79:79] is the sub-list for method output_type
+	79, // [79:79] is the sub-list for method input_type
+	79, // [79:79] is the sub-list for extension type_name
+	79, // [79:79] is the sub-list for extension extendee
+	0,  // [0:79] is the sub-list for field type_name
 }
 
 func init() { file_planner_physical_planpb_plan_proto_init() }
@@ -3433,14 +3594,16 @@ func file_planner_physical_planpb_plan_proto_init() {
 		(*Node_Window)(nil),
 		(*Node_Expand)(nil),
 		(*Node_Series)(nil),
+		(*Node_RecursiveUnion)(nil),
+		(*Node_WorkTableScan)(nil),
 	}
-	file_planner_physical_planpb_plan_proto_msgTypes[28].OneofWrappers = []any{
+	file_planner_physical_planpb_plan_proto_msgTypes[30].OneofWrappers = []any{
 		(*Expr_ColRef)(nil),
 		(*Expr_Literal)(nil),
 		(*Expr_Call)(nil),
 		(*Expr_Case)(nil),
 	}
-	file_planner_physical_planpb_plan_proto_msgTypes[33].OneofWrappers = []any{
+	file_planner_physical_planpb_plan_proto_msgTypes[35].OneofWrappers = []any{
 		(*Value_NullValue)(nil),
 		(*Value_BoolValue)(nil),
 		(*Value_Int32Value)(nil),
@@ -3458,7 +3621,7 @@ func file_planner_physical_planpb_plan_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_planner_physical_planpb_plan_proto_rawDesc), len(file_planner_physical_planpb_plan_proto_rawDesc)),
 			NumEnums:      5,
-			NumMessages:   37,
+			NumMessages:   39,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
