@@ -179,6 +179,10 @@ type Session struct {
 	mu   sync.Mutex
 	sess planner.Session
 	job  jobFigures // of the statement running
+	// named are the SQL-level prepared statements (PREPARE), by name;
+	// protoStmts looks up the front door's (SetProtocolStatements).
+	named      map[string]*Prepared
+	protoStmts func(name string) (*Prepared, bool)
 }
 
 // NewSession returns a session whose unqualified names resolve in
@@ -251,6 +255,10 @@ func (s *Session) executeOne(ctx context.Context, p *planner.Parsed, plan func()
 	}
 	stmt, err := plan()
 	if err != nil {
+		return err
+	}
+	stmt, done, err := s.runPrepCommand(ctx, stmt, sink)
+	if done || err != nil {
 		return err
 	}
 	if stmt.Plan != nil {

@@ -132,7 +132,7 @@ func TestPGClientCaptures(t *testing.T) {
 	for _, sql := range []string{
 		"SET DateStyle = 'ISO';SET extra_float_digits = 2;show transaction_isolation",
 		"select oid, typbasetype from pg_type where typname = 'lo'",
-		`DEALLOCATE "_PLAN0x55d5c1a0e2b0"`,
+		`PREPARE "_PLAN0x55d5c1a0e2b0" AS SELECT 1; DEALLOCATE "_PLAN0x55d5c1a0e2b0"`,
 		"SELECT * FROM unnest(current_schemas(true))",
 	} {
 		qs = append(qs, capturedQuery{where: "prose", sql: sql})

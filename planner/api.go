@@ -45,6 +45,9 @@ const (
 	StmtUpdate                               // replace Table's rows by Plan's, whose last column flags changed rows
 	StmtTruncate                             // remove every row of Table
 	StmtAlterTable                           // give Table TableSchema (rows from Plan, if any) at TableVersion, or rename it NewName
+	StmtPrepare                              // PREPARE: keep Body under Name with PrepareTypes
+	StmtExecute                              // EXECUTE: run prepared statement Name (ExecuteArgs)
+	StmtDeallocate                           // DEALLOCATE: drop prepared statement Name ("": all)
 )
 
 // Params are the values of a statement's $n placeholders (PostgreSQL's
@@ -84,9 +87,12 @@ type Parsed struct {
 	rewritten string
 	origin    []int
 	nulls     map[int]bool
+	marks     *preMarks // LIMIT operands, MATERIALIZED choices
 	// pg is a PostgreSQL session or transaction statement (SET, SHOW,
 	// DISCARD, BEGIN …), recognised before TiDB's parser.
 	pg *pgCommand
+	// prep is PREPARE, EXECUTE or DEALLOCATE, also recognised before.
+	prep *prepCommand
 }
 
 // Statement is a planned statement.
@@ -120,6 +126,14 @@ type Statement struct {
 	// generic is set on a plan made with Params.Generic that can be kept
 	// (see Generic).
 	generic *genericPlan
+	// Name is the prepared statement of PREPARE, EXECUTE and DEALLOCATE
+	// ("" for DEALLOCATE ALL).
+	Name string
+	// Body is PREPARE's statement and PrepareTypes its declared
+	// parameter types.
+	Body         *Parsed
+	PrepareTypes []arrow.DataType
+	prep         *prepCommand // PREPARE's body offset, EXECUTE's arguments
 }
 
 // ConstEvaluator evaluates an expression that has no column references and

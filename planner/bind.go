@@ -30,6 +30,7 @@ type binder struct {
 	derived map[string][][]string
 	nextID  ColumnID
 	nulls   map[int]bool       // NULLS FIRST/LAST markers by text offset
+	marks   *preMarks          // other pre-parse markers (LIMIT operands, MATERIALIZED)
 	ctes    map[string]*cteDef // WITH definitions in scope, by lower-case name
 	// outerStack holds the scopes of enclosing queries while a subquery in
 	// an expression is bound (nil entries for FROM subqueries, which
@@ -737,40 +738,19 @@ func (b *binder) bindSelect(sel *ast.SelectStmt) (LNode, []string, error) {
 		}
 		node = d
 	}
-	if len(sortItems) > 0 {
-		node = &LSort{Input: node, Items: sortItems}
-	}
-	if len(node.Columns()) > visible {
-		top := &LProject{Input: node}
-		for _, c := range node.Columns()[:visible] {
-			top.Exprs = append(top.Exprs, &ColRef{ID: c.ID, Name: c.Name, T: c.T})
-			top.Cols = append(top.Cols, c)
-		}
-		node = top
-	}
+	var spec *limitSpec
 	if sel.Limit != nil {
-		n, off, err := b.limitValues(sel.Limit)
+		l, err := b.limitValues(sel.Limit)
 		if err != nil {
 			return nil, nil, err
 		}
-		node = &LLimit{Input: node, Offset: off, N: n}
+		spec = &l
+	}
+	node, err := b.applyLimit(node, sortItems, spec, visible)
+	if err != nil {
+		return nil, nil, err
 	}
 	return node, names, nil
-}
-
-func (b *binder) limitValues(l *ast.Limit) (n, off int64, err error) {
-	n = -1
-	if l.Count != nil {
-		if n, err = b.constInt(l.Count, "LIMIT"); err != nil {
-			return 0, 0, err
-		}
-	}
-	if l.Offset != nil {
-		if off, err = b.constInt(l.Offset, "OFFSET"); err != nil {
-			return 0, 0, err
-		}
-	}
-	return n, off, nil
 }
 
 // nullsFirst is the NULL placement of an ORDER BY item: as written (NULLS
@@ -794,21 +774,6 @@ func nullsFirst(b *binder, oi *ast.ByItem) bool {
 		return first
 	}
 	return oi.Desc
-}
-
-func (b *binder) constInt(e ast.ExprNode, what string) (int64, error) {
-	v, ok := e.(*test_driver.ValueExpr)
-	if ok {
-		switch v.Datum.Kind() {
-		case test_driver.KindInt64:
-			if x := v.Datum.GetInt64(); x >= 0 {
-				return x, nil
-			}
-		case test_driver.KindUint64:
-			return int64(v.Datum.GetUint64()), nil
-		}
-	}
-	return 0, sqlerr.At(sqlerr.InvalidParameterValue, pos(e), "%s must be a non-negative integer constant", what)
 }
 
 // bindOrderOrGroupItem resolves an ORDER BY / GROUP BY item: an output

@@ -33,6 +33,14 @@ type cteDef struct {
 	// decided: shared (nil: bind at each reference) is settled.
 	decided bool
 	shared  *sharedCTE
+	// materialized is AS MATERIALIZED (share, even when referenced once)
+	// or AS NOT MATERIALIZED (bind at each reference unless volatile);
+	// nil: decide by references and cost.
+	materialized *bool
+	// derived are the binder's derived column lists when the query was
+	// first bound; bound is set after that.
+	derived map[string][][]string
+	bound   bool
 }
 
 // sharedCTE is a WITH query computed once for all its references: its
@@ -75,6 +83,11 @@ func (b *binder) bindWith(w *ast.WithClause, owner ast.Node) error {
 	refs := tableRefs(owner)
 	for _, c := range w.CTEs {
 		def := &cteDef{name: c.Name.O, visible: b.saveCTEs(), refs: refs[c.Name.L]}
+		if b.marks != nil {
+			if m, ok := b.marks.materialized[c.Name.L]; ok {
+				def.materialized = &m
+			}
+		}
 		sub, ok := c.Query.Query.(ast.ResultSetNode)
 		if !ok {
 			return sqlerr.New(sqlerr.FeatureNotSupported, "unsupported WITH query")
@@ -134,8 +147,14 @@ func (b *binder) bindCTERef(def *cteDef, alias string) (LNode, *scope, error) {
 		return node, sc, err
 	}
 	def.decided = true
-	// A volatile WITH query is computed once, as PostgreSQL guarantees.
-	if worth, volatile := sharing(node); def.refs < 2 || !worth && !volatile {
+	// A volatile WITH query is computed once, as PostgreSQL guarantees,
+	// even when NOT MATERIALIZED; MATERIALIZED computes it once always.
+	worth, volatile := sharing(node)
+	switch m := def.materialized; {
+	case m != nil && *m:
+	case m != nil && !volatile:
+		return node, sc, nil
+	case m == nil && (def.refs < 2 || !worth && !volatile):
 		return node, sc, nil
 	}
 	b.share(def, node, sc)
@@ -243,10 +262,23 @@ func deterministic(e Expr) bool {
 func (b *binder) bindCTEQuery(def *cteDef, alias string) (LNode, *scope, error) {
 	saved := b.ctes
 	b.ctes = def.visible
+	// Derived tables' column lists are taken in binding order: a query
+	// bound again (once per reference) takes the lists its first binding
+	// took, and leaves the rest to the statement.
+	savedDerived := b.derived
+	if !def.bound {
+		def.derived = copyDerived(b.derived)
+	} else {
+		b.derived = copyDerived(def.derived)
+	}
 	b.outerStack = append(b.outerStack, nil) // a WITH query sees no outer columns
 	node, names, err := b.bindCTEBody(def)
 	b.outerStack = b.outerStack[:len(b.outerStack)-1]
 	b.ctes = saved
+	if def.bound {
+		b.derived = savedDerived
+	}
+	def.bound = true
 	if err != nil {
 		return nil, nil, err
 	}
@@ -287,6 +319,7 @@ func (b *binder) bindView(v *catalog.View, alias string) (LNode, *scope, error) 
 	// The view's text has its own offsets and rewrites.
 	saved := *b
 	b.text, b.derived, b.nulls, b.ctes = qs[0].rewritten, copyDerived(qs[0].derived), qs[0].nulls, map[string]*cteDef{}
+	b.marks = qs[0].marks
 	b.viewDepth++
 	b.outerStack = append(b.outerStack, nil)
 	node, names, err := b.bindQuery(q)

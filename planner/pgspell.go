@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/quarrydb/quarry/catalog/sqlerr"
 	"github.com/quarrydb/quarry/planner/physical"
 )
 
@@ -18,6 +19,8 @@ import (
 type spelled struct {
 	text   string
 	origin []int
+	// err is a statement PostgreSQL rejects, found while spelling.
+	err error
 }
 
 type edit struct {
@@ -68,6 +71,9 @@ func pgSpell(sql string) spelled {
 	s := newSpelled(sql)
 	s = spellEStrings(s)
 	s = spellSimple(s)
+	if s.err != nil {
+		return s
+	}
 	s = spellRepeat(s, spellSubscript)
 	s = spellRepeat(s, spellCast)
 	s = spellRepeat(s, spellOperators)
@@ -259,35 +265,88 @@ func spellSimple(s spelled) spelled {
 		case t.is("user") && at(k+1).text != "(" && at(k-1).is("select") && (at(k+1).kind == tokSpace || at(k+1).text == "," || at(k+1).is("as") || at(k+1).is("from")):
 			edits = append(edits, edit{t.pos, tokEnd(t), "__pg_current_user()"})
 		case t.is("filter") && at(k+1).text == "(" && at(k+2).is("where") && at(k-1).text == ")":
-			// agg(args) FILTER (WHERE cond) → agg(CASE WHEN cond THEN args END)
+			// agg(args) FILTER (WHERE cond) → agg(CASE WHEN cond THEN x END, …)
 			open := matchOpen(sig, k-1)
 			close := matchClose(sig, k+1)
 			if open < 1 || close < 0 || at(open-1).kind != tokWord {
 				continue
 			}
+			name := strings.ToLower(at(open - 1).text)
+			if nonAggWindowFuncs[name] && at(close+1).is("over") {
+				s.err = sqlerr.At(sqlerr.FeatureNotSupported, s.origin[at(open-1).pos]+1,
+					"FILTER is not implemented for non-aggregate window functions")
+				return s
+			}
 			cond := s.text[at(k+3).pos:at(close).pos]
-			arg := strings.TrimSpace(s.text[tokEnd(at(open)):at(k-1).pos])
-			distinct := ""
-			if f := sigTokens(arg); len(f) > 0 && f[0].is("distinct") {
-				distinct, arg = "DISTINCT ", strings.TrimSpace(arg[tokEnd(f[0]):])
-			}
-			if arg == "*" || arg == "" {
-				arg = "1"
-			}
-			filtered := "CASE WHEN " + cond + " THEN " + arg + " END"
-			if physical.TwoArg(strings.ToLower(at(open - 1).text)) {
-				// corr(y, x) & co.: a row counts only where both are kept.
-				parts := splitArgs(arg)
-				for i, a := range parts {
-					parts[i] = "CASE WHEN " + cond + " THEN " + a + " END"
-				}
-				filtered = strings.Join(parts, ", ")
-			}
-			edits = append(edits, edit{tokEnd(at(open)), tokEnd(at(close)), distinct + filtered + ")"})
+			args := s.text[tokEnd(at(open)):at(k-1).pos]
+			within := name == "group" && at(open-2).is("within")
+			edits = append(edits, edit{tokEnd(at(open)), tokEnd(at(close)), filterArgs(name, args, cond, within) + ")"})
 			k = close
 		}
 	}
 	return s.apply(edits)
+}
+
+// nonAggWindowFuncs are the window functions that are no aggregates:
+// PostgreSQL rejects FILTER on them.
+var nonAggWindowFuncs = map[string]bool{
+	"row_number": true, "rank": true, "dense_rank": true, "percent_rank": true, "cume_dist": true,
+	"ntile": true, "lag": true, "lead": true, "first_value": true, "last_value": true, "nth_value": true,
+}
+
+// filterArgs folds FILTER (WHERE cond) into the arguments args of
+// aggregate fn: agg([DISTINCT] x, rest [ORDER BY …]) becomes
+// agg([DISTINCT] CASE WHEN cond THEN x END, rest [ORDER BY …]), so that
+// the rows cond drops are NULLs the aggregate skips. Only the aggregated
+// value is wrapped — string_agg's separator is not — except for corr(y, x)
+// & co., where a row counts only where both are kept. within is set for
+// the ORDER BY list of WITHIN GROUP, whose sort expression is the value.
+func filterArgs(fn, args, cond string, within bool) string {
+	wrap := func(a string) string { return "CASE WHEN " + cond + " THEN " + a + " END" }
+	sig := sigTokens(args)
+	if within {
+		// ORDER BY x [ASC|DESC] [NULLS FIRST|LAST]
+		if len(sig) < 3 || !sig[0].is("order") || !sig[1].is("by") {
+			return args
+		}
+		end := len(sig)
+		for end > 3 && (sig[end-1].is("asc") || sig[end-1].is("desc") || sig[end-1].is("first") ||
+			sig[end-1].is("last") || sig[end-1].is("nulls")) {
+			end--
+		}
+		x := args[sig[2].pos:tokEnd(sig[end-1])]
+		return args[:sig[2].pos] + wrap(x) + args[tokEnd(sig[end-1]):]
+	}
+	distinct := ""
+	if len(sig) > 0 && sig[0].is("distinct") {
+		distinct, args = "DISTINCT ", args[tokEnd(sig[0]):]
+		sig = sigTokens(args)
+	}
+	// An aggregate ORDER BY stays as it is, after the arguments.
+	tail, depth := "", 0
+	for i, x := range sig {
+		switch {
+		case x.kind == tokPunct && (x.text == "(" || x.text == "["):
+			depth++
+		case x.kind == tokPunct && (x.text == ")" || x.text == "]"):
+			depth--
+		case depth == 0 && x.is("order") && i+1 < len(sig) && sig[i+1].is("by"):
+			tail, args = " "+args[x.pos:], args[:x.pos]
+		}
+		if tail != "" {
+			break
+		}
+	}
+	parts := splitArgs(strings.TrimSpace(args))
+	if len(parts) == 1 && (parts[0] == "*" || parts[0] == "") {
+		parts[0] = "1" // count(*)
+	}
+	for i := range parts {
+		if i == 0 || physical.TwoArg(fn) {
+			parts[i] = wrap(parts[i])
+		}
+	}
+	return distinct + strings.Join(parts, ", ") + tail
 }
 
 // splitArgs splits an argument list at its top-level commas.

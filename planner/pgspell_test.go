@@ -2,8 +2,22 @@ package planner
 
 import (
 	"context"
+	"strings"
 	"testing"
+
+	"github.com/quarrydb/quarry/catalog/sqlerr"
 )
+
+func TestFilterOnWindowFunction(t *testing.T) {
+	sql := "SELECT x, rank() FILTER (WHERE x > 1) OVER (ORDER BY x) FROM t"
+	e, ok := pgSpell(sql).err.(*sqlerr.Error)
+	if !ok || e.Code != sqlerr.FeatureNotSupported || e.Pos != strings.Index(sql, "rank")+1 {
+		t.Errorf("got %v, want 0A000 at rank", e)
+	}
+	if err := pgSpell("SELECT rank(x) FILTER (WHERE x > 1) FROM t").err; err != nil {
+		t.Errorf("without OVER: %v", err)
+	}
+}
 
 func TestPgSpell(t *testing.T) {
 	cases := []struct{ in, want string }{
@@ -33,12 +47,23 @@ func TestPgSpell(t *testing.T) {
 		{"SELECT * FROM t, pg_catalog.unnest(a) x WHERE true", "SELECT * FROM t, (SELECT __tfn('unnest', a)) AS x WHERE true"},
 		{"SELECT count(*) FILTER (WHERE x > 1) FROM t", "SELECT count(CASE WHEN x > 1 THEN 1 END) FROM t"},
 		{"SELECT sum(DISTINCT y) FILTER (WHERE x) FROM t", "SELECT sum(DISTINCT CASE WHEN x THEN y END) FROM t"},
+		// Only the aggregated value is filtered: not string_agg's
+		// separator, not an aggregate ORDER BY; both of corr's arguments.
+		{"SELECT string_agg(s, ',') FILTER (WHERE c) FROM t", "SELECT string_agg(CASE WHEN c THEN s END, ',') FROM t"},
+		{"SELECT string_agg(s, f(',', 1) ORDER BY s DESC) FILTER (WHERE c) OVER () FROM t",
+			"SELECT string_agg(CASE WHEN c THEN s END, f(',', 1) ORDER BY s DESC) OVER () FROM t"},
+		{"SELECT corr(y, x) FILTER (WHERE c) FROM t", "SELECT corr(CASE WHEN c THEN y END, CASE WHEN c THEN x END) FROM t"},
+		{"SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x DESC) FILTER (WHERE c) FROM t",
+			"SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY CASE WHEN c THEN x END DESC) FROM t"},
 		{"SELECT d + interval '2 days'", "SELECT d + __interval('2 days')"},
 		{"SELECT current_user, session_user", "SELECT __pg_current_user(), __pg_session_user()"},
 		{"SELECT 'a::b', \"x::y\"", "SELECT 'a::b', \"x::y\""},
 	}
 	for _, c := range cases {
 		got := pgSpell(c.in)
+		if got.err != nil {
+			t.Errorf("pgSpell(%q): %v", c.in, got.err)
+		}
 		if got.text != c.want {
 			t.Errorf("pgSpell(%q)\n got %q\nwant %q", c.in, got.text, c.want)
 		}
@@ -98,8 +123,7 @@ func TestPgCommands(t *testing.T) {
 	for sql, tag := range map[string]string{
 		"BEGIN": "BEGIN", "BEGIN READ ONLY": "BEGIN", "BEGIN ISOLATION LEVEL SERIALIZABLE": "BEGIN",
 		"START TRANSACTION READ ONLY": "START TRANSACTION", "COMMIT": "COMMIT", "END": "COMMIT",
-		"ROLLBACK": "ROLLBACK", "ABORT": "ROLLBACK", "DISCARD ALL": "DISCARD ALL", "DEALLOCATE x": "DEALLOCATE",
-		`DEALLOCATE PREPARE "_PLAN0x1"`: "DEALLOCATE", "DEALLOCATE ALL": "DEALLOCATE ALL",
+		"ROLLBACK": "ROLLBACK", "ABORT": "ROLLBACK", "DISCARD ALL": "DISCARD ALL",
 		"SET extra_float_digits = 3": "SET", "SET SESSION TIME ZONE 'UTC'": "SET", "RESET ALL": "RESET",
 	} {
 		if st := run(sql); st.Tag != tag {

@@ -11,7 +11,7 @@ import (
 )
 
 // PostgreSQL session and transaction statements, recognised before TiDB's
-// parser: SET / RESET / SHOW, DISCARD, DEALLOCATE, and the transaction
+// parser: SET / RESET / SHOW, DISCARD, and the transaction
 // statements (accepted: Quarry's reads need no transaction).
 
 type pgCmdKind int
@@ -84,15 +84,6 @@ func parsePgCommand(sig []token, text string) (*pgCommand, error) {
 			c.kind, c.name = pgReset, "all"
 		}
 		return c, nil
-	case "deallocate":
-		if len(sig) < 2 {
-			return nil, sqlerr.New(sqlerr.SyntaxError, "syntax error at end of input")
-		}
-		tag := "DEALLOCATE"
-		if w := words(1); w[len(w)-1] == "all" {
-			tag = "DEALLOCATE ALL"
-		}
-		return &pgCommand{kind: pgNoop, tag: tag}, nil
 	case "close", "unlisten", "listen", "checkpoint", "vacuum", "analyze":
 		if first == "analyze" && len(sig) > 1 && (sig[1].is("select") || sig[1].is("with")) {
 			return nil, nil

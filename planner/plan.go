@@ -74,11 +74,19 @@ func parseOne(text string) *Parsed {
 			return ps
 		}
 	}
+	if c, err := parsePrepCommand(sig, ps.Text); c != nil || err != nil {
+		ps.prep, ps.err = c, err
+		return ps
+	}
 	if c, err := parsePgCommand(sig, ps.Text); c != nil || err != nil {
 		ps.pg, ps.err = c, err
 		return ps
 	}
 	pg := pgSpell(ps.Text)
+	if pg.err != nil {
+		ps.err = pg.err
+		return ps
+	}
 	rw := rewrite(pg.text)
 	for i, o := range rw.origin {
 		rw.origin[i] = pg.origin[min(o, len(pg.origin)-1)]
@@ -91,6 +99,9 @@ func parseOne(text string) *Parsed {
 		rw.nulls = nulls
 	}
 	folded, foldOrigin := foldLongNames(rw.text)
+	if len(rw.limits) > 0 || len(rw.materialized) > 0 {
+		ps.marks = &preMarks{limits: placeLimitMarks(rw.limits, folded, foldOrigin), materialized: rw.materialized}
+	}
 	for i, o := range foldOrigin {
 		foldOrigin[i] = rw.origin[o]
 	}
@@ -240,8 +251,11 @@ func (p *Planner) planWith(ctx context.Context, sess *Session, ps *Parsed, param
 	if ps.pg != nil {
 		return p.planPgCommand(ctx, sess, st, ps.pg)
 	}
+	if ps.prep != nil {
+		return p.planPrepCommand(st, ps.prep)
+	}
 	b := &binder{ctx: ctx, p: p, sess: sess, text: ps.rewritten, derived: map[string][][]string{},
-		nulls: ps.nulls, ctes: map[string]*cteDef{}, params: params}
+		nulls: ps.nulls, marks: ps.marks, ctes: map[string]*cteDef{}, params: params}
 	if ps.node != nil {
 		b.views = &viewSharing{refs: tableRefs(ps.node), defs: map[string]*cteDef{}}
 	}

@@ -156,6 +156,12 @@ type rewriteResult struct {
 	// nulls records each `NULLS FIRST|LAST` taken out of ORDER BY items
 	// (TiDB lacks them): rewritten-text offset → true for FIRST.
 	nulls map[int]bool
+	// limits are the LIMIT/OFFSET operands replaced by ?, by the
+	// rewritten-text offset of their ?.
+	limits map[int]*limitMark
+	// materialized is WITH … AS [NOT] MATERIALIZED by lower-case query
+	// name (true: MATERIALIZED).
+	materialized map[string]bool
 }
 
 // rewrite applies the token rewrites to one statement:
@@ -179,6 +185,9 @@ func rewrite(sql string) rewriteResult {
 	ts := newStmtTokens(sql, toks, sig)
 	at := ts.at
 	replace := map[int]string{}
+	// limitAt are the LIMIT operands set aside, by the token whose
+	// replacement holds their ? markers (in order).
+	var limitAt map[int][]*limitMark
 	// JDBC/ODBC/Flight SQL ? placeholders are numbered in order, unless
 	// the statement numbers its own with $n.
 	questionMarks, dollars := 0, false
@@ -317,14 +326,40 @@ func rewrite(sql string) rewriteResult {
 		if t.is("similar") && at(k+1).is("to") {
 			rewriteSimilarTo(ts, k, replace)
 		}
-		// LIMIT ALL (PostgreSQL: no limit), and OFFSET n [ROWS] written
-		// before LIMIT or FETCH FIRST, or alone, which TiDB's grammar
-		// lacks → LIMIT m OFFSET n.
-		if t.is("limit") && at(k+1).is("all") {
-			replace[sig[k+1]] = noLimit
+		// LIMIT / OFFSET / FETCH FIRST in any of PostgreSQL's orders and
+		// forms → LIMIT n [OFFSET m] (see rewriteLimitClause).
+		if (t.is("limit") || t.is("offset") || t.is("fetch")) && at(k-1).text != "." {
+			if next, marks, ok := rewriteLimitClause(ts, k, replace, &questionMarks, dollars); ok {
+				if len(marks) > 0 {
+					if limitAt == nil {
+						limitAt = map[int][]*limitMark{}
+					}
+					limitAt[sig[k]] = marks
+				}
+				k = next - 1
+				continue
+			}
 		}
-		if t.is("offset") && at(k+1).kind == tokNumber && !at(k-2).is("limit") {
-			rewriteOffset(ts, k, replace)
+		// WITH name AS [NOT] MATERIALIZED (…): the keywords go, the
+		// choice goes to the binder by the query's name.
+		if t.is("materialized") && at(k+1).text == "(" && (at(k-1).is("as") || at(k-1).is("not") && at(k-2).is("as")) {
+			as := k - 1
+			if at(as).is("not") {
+				as--
+			}
+			name := as - 1
+			if at(name).text == ")" {
+				name = matchOpen(ts.st, name) - 1
+			}
+			if n := at(name); n.kind == tokWord || n.kind == tokQuoted {
+				if res.materialized == nil {
+					res.materialized = map[string]bool{}
+				}
+				res.materialized[strings.ToLower(identText(n))] = as == k-1
+				for j := sig[as] + 1; j <= sig[k]; j++ {
+					replace[j] = strings.Repeat(" ", len(toks[j].text))
+				}
+			}
 		}
 		// Words TiDB reserves that PostgreSQL and DuckDB take as column
 		// names (range(n)'s column is "range") are quoted where they stand
@@ -392,10 +427,24 @@ func rewrite(sql string) rewriteResult {
 		if r, ok := replace[i]; ok {
 			out = r
 		}
+		if marks := limitAt[i]; len(marks) > 0 {
+			if res.limits == nil {
+				res.limits = map[int]*limitMark{}
+			}
+			for j, q := 0, 0; j < len(out) && q < len(marks); j++ {
+				if out[j] == '?' {
+					res.limits[b.Len()+j] = marks[q]
+					q++
+				}
+			}
+		}
 		for j := 0; j < len(out); j++ {
-			if out == t.text {
+			switch m := res.limits[b.Len()+j]; {
+			case m != nil && limitAt[i] != nil:
+				res.origin = append(res.origin, m.at) // errors point at the operand
+			case out == t.text:
 				res.origin = append(res.origin, t.pos+j)
-			} else {
+			default:
 				res.origin = append(res.origin, t.pos)
 			}
 		}
@@ -496,40 +545,6 @@ func rewriteValues(ts *stmtTokens, k int, replace map[int]string) {
 // noLimit is the LIMIT that stands for none: more rows than any query
 // has, with room to add an offset.
 const noLimit = "4611686018427387904"
-
-// rewriteOffset moves OFFSET n [ROW|ROWS] at k behind the LIMIT or
-// FETCH {FIRST|NEXT} [m] {ROW|ROWS} ONLY that follows it (or LIMIT
-// noLimit when none does).
-func rewriteOffset(ts *stmtTokens, k int, replace map[int]string) {
-	at, sig := ts.at, ts.sig
-	j := k + 2
-	if at(j).is("row") || at(j).is("rows") {
-		replace[sig[j]] = ""
-		j++
-	}
-	count := noLimit
-	switch {
-	case at(j).is("limit") && (at(j+1).kind == tokNumber || at(j+1).is("all")):
-		if at(j+1).kind == tokNumber {
-			count = at(j + 1).text
-		}
-		replace[sig[j]], replace[sig[j+1]] = "", ""
-	case at(j).is("fetch") && (at(j+1).is("first") || at(j+1).is("next")):
-		m := j + 2
-		count = "1"
-		if at(m).kind == tokNumber {
-			count = at(m).text
-			m++
-		}
-		if !(at(m).is("row") || at(m).is("rows")) || !at(m+1).is("only") {
-			return
-		}
-		for x := j; x <= m+1; x++ {
-			replace[sig[x]] = ""
-		}
-	}
-	replace[sig[k]] = "LIMIT " + count + " OFFSET"
-}
 
 // keywordAsName reports whether word t (between prev and next)
 // is one of the keywords TiDB reserves but PostgreSQL lets name a column,

@@ -182,6 +182,7 @@ func setOpName(op ast.SetOprType) string {
 // set operation's result.
 func (b *binder) orderAndLimit(node LNode, names []string, ob *ast.OrderByClause, lim *ast.Limit) (LNode, []string, error) {
 	cols := node.Columns()
+	var items []SortItem
 	if ob != nil {
 		sc := &scope{}
 		for i, c := range cols {
@@ -189,7 +190,6 @@ func (b *binder) orderAndLimit(node LNode, names []string, ob *ast.OrderByClause
 			c.Table = ""
 			sc.cols = append(sc.cols, c)
 		}
-		var items []SortItem
 		var extra []Expr
 		for _, oi := range ob.Items {
 			var e Expr
@@ -225,23 +225,20 @@ func (b *binder) orderAndLimit(node LNode, names []string, ob *ast.OrderByClause
 				proj.Cols = append(proj.Cols, c)
 				items[i].Expr = &ColRef{ID: c.ID, Name: c.Name, T: c.T}
 			}
-			node = &LSort{Input: proj, Items: items}
-			top := &LProject{Input: node}
-			for _, c := range cols {
-				top.Exprs = append(top.Exprs, &ColRef{ID: c.ID, Name: c.Name, T: c.T})
-				top.Cols = append(top.Cols, c)
-			}
-			node = top
-		} else {
-			node = &LSort{Input: node, Items: items}
+			node = proj
 		}
 	}
+	var spec *limitSpec
 	if lim != nil {
-		n, off, err := b.limitValues(lim)
+		l, err := b.limitValues(lim)
 		if err != nil {
 			return nil, nil, err
 		}
-		node = &LLimit{Input: node, Offset: off, N: n}
+		spec = &l
+	}
+	node, err := b.applyLimit(node, items, spec, len(cols))
+	if err != nil {
+		return nil, nil, err
 	}
 	return node, names, nil
 }

@@ -253,6 +253,7 @@ func (c *conn) begin(sm *pgproto3.StartupMessage) error {
 	}
 	c.srv.keys.register(c)
 	c.sess = c.srv.cfg.Engine.NewSession(schema)
+	c.sess.SetProtocolStatements(c.protocolStatement)
 	c.send(&pgproto3.AuthenticationOk{})
 	for _, kv := range [][2]string{
 		{"application_name", c.appName},

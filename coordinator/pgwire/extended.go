@@ -38,7 +38,7 @@ func (c *conn) fail(err error) {
 
 func (c *conn) parse(m *pgproto3.Parse) {
 	if m.Name != "" {
-		if _, dup := c.stmts[m.Name]; dup {
+		if _, dup := c.stmts[m.Name]; dup || c.sess.HasPrepared(m.Name) {
 			c.fail(sqlerr.New("42P05", "prepared statement %q already exists", m.Name))
 			return
 		}
@@ -68,28 +68,59 @@ func (c *conn) parse(m *pgproto3.Parse) {
 			c.fail(queryPosition(err, m.Query, m.Query, 0, 1))
 			return
 		}
-		st.ps = ps
-		st.paramOIDs = make([]uint32, len(ps.ParamTypes))
-		for i, t := range ps.ParamTypes {
-			if i < len(m.ParameterOIDs) && m.ParameterOIDs[i] != 0 && m.ParameterOIDs[i] != oidUnknown {
-				st.paramOIDs[i] = m.ParameterOIDs[i]
-			} else {
-				st.paramOIDs[i] = typeOID(t)
-			}
-		}
-		if ps.Schema != nil {
-			st.oids = make([]uint32, ps.Schema.NumFields())
-			for i, f := range ps.Schema.Fields() {
-				st.oids[i] = typeOID(f.Type)
-			}
-		}
+		st.describe(ps, m.ParameterOIDs)
 	}
 	c.stmts[m.Name] = st
 	c.send(&pgproto3.ParseComplete{})
 }
 
+// describe makes st run ps, with the parameter types the client declared
+// (declared OIDs; 0 or unknown: ps's).
+func (st *statement) describe(ps *coordinator.Prepared, declared []uint32) {
+	st.ps = ps
+	st.paramOIDs = make([]uint32, len(ps.ParamTypes))
+	for i, t := range ps.ParamTypes {
+		if i < len(declared) && declared[i] != 0 && declared[i] != oidUnknown {
+			st.paramOIDs[i] = declared[i]
+		} else {
+			st.paramOIDs[i] = typeOID(t)
+		}
+	}
+	if ps.Schema != nil {
+		st.oids = make([]uint32, ps.Schema.NumFields())
+		for i, f := range ps.Schema.Fields() {
+			st.oids[i] = typeOID(f.Type)
+		}
+	}
+}
+
+// statement is the prepared statement name: the protocol's, else one
+// SQL PREPARE made (they share one name space, as in PostgreSQL).
+func (c *conn) statement(name string) *statement {
+	if st := c.stmts[name]; st != nil || name == "" {
+		return st
+	}
+	ps := c.sess.LookupPrepared(name)
+	if ps == nil {
+		return nil
+	}
+	st := &statement{name: name, sql: ps.SQL}
+	st.describe(ps, nil)
+	return st
+}
+
+// protocolStatement shows the session (EXECUTE, PREPARE) the protocol's
+// named statements.
+func (c *conn) protocolStatement(name string) (*coordinator.Prepared, bool) {
+	st := c.stmts[name]
+	if st == nil || name == "" {
+		return nil, false
+	}
+	return st.ps, true
+}
+
 func (c *conn) bind(m *pgproto3.Bind) {
-	st := c.stmts[m.PreparedStatement]
+	st := c.statement(m.PreparedStatement)
 	if st == nil {
 		c.fail(sqlerr.New("26000", "prepared statement %q does not exist", m.PreparedStatement))
 		return
@@ -142,7 +173,7 @@ func (c *conn) bind(m *pgproto3.Bind) {
 func (c *conn) describe(m *pgproto3.Describe) {
 	switch m.ObjectType {
 	case 'S':
-		st := c.stmts[m.Name]
+		st := c.statement(m.Name)
 		if st == nil {
 			c.fail(sqlerr.New("26000", "prepared statement %q does not exist", m.Name))
 			return
@@ -217,7 +248,11 @@ func (c *conn) execute(m *pgproto3.Execute) {
 func (c *conn) closeObject(m *pgproto3.Close) {
 	switch m.ObjectType {
 	case 'S':
-		delete(c.stmts, m.Name)
+		if _, ok := c.stmts[m.Name]; ok || m.Name == "" {
+			delete(c.stmts, m.Name)
+		} else {
+			c.sess.Deallocate(m.Name) // closing none is no error
+		}
 	case 'P':
 		c.closePortal(m.Name)
 	default:

@@ -118,6 +118,7 @@ func (c *conn) runProto(ctx context.Context, ps *protoStatement) error {
 	case protoDeallocate:
 		if ps.all {
 			c.stmts = map[string]*statement{}
+			c.sess.DeallocateAll()
 			c.send(&pgproto3.CommandComplete{CommandTag: []byte("DEALLOCATE ALL")})
 			return nil
 		}
@@ -126,7 +127,10 @@ func (c *conn) runProto(ctx context.Context, ps *protoStatement) error {
 			name = lowerASCII(name)
 		}
 		if _, ok := c.stmts[name]; !ok || name == "" {
-			return sqlerr.New("26000", "prepared statement %q does not exist", ps.name)
+			// One SQL PREPARE made, by its name as written.
+			if err := c.sess.Deallocate(ps.name); err != nil {
+				return err
+			}
 		}
 		delete(c.stmts, name)
 		c.send(&pgproto3.CommandComplete{CommandTag: []byte("DEALLOCATE")})
@@ -136,6 +140,7 @@ func (c *conn) runProto(ctx context.Context, ps *protoStatement) error {
 		}
 		c.closePortals()
 		c.stmts = map[string]*statement{}
+		c.sess.DeallocateAll()
 		c.send(&pgproto3.CommandComplete{CommandTag: []byte("DISCARD ALL")})
 	case protoCopyOut:
 		return c.sess.Execute(ctx, ps.copy.query, &copySink{c: c, cc: ps.copy})

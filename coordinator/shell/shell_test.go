@@ -55,3 +55,28 @@ func TestScript(t *testing.T) {
 		t.Errorf("stderr %q", got)
 	}
 }
+
+// TestPreparedStatements checks that PREPARE, EXECUTE and DEALLOCATE keep
+// their statements across the shell's inputs (one session).
+func TestPreparedStatements(t *testing.T) {
+	eng, err := coordinator.Open(coordinator.Config{DataDir: t.TempDir(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	var out, errs strings.Builder
+	sh, err := New(eng.NewSession(""), Options{Format: "psv", Out: &out, Err: &errs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	script := "PREPARE sq (int) AS SELECT $1 * $1 AS sq;\nEXECUTE sq(3);\nEXECUTE sq(4);\nDEALLOCATE sq;\nEXECUTE sq(5);\n"
+	if err := sh.Script(context.Background(), strings.NewReader(script)); err == nil {
+		t.Error("EXECUTE after DEALLOCATE ran")
+	}
+	if got := out.String(); !strings.Contains(got, "sq\n9\n") || !strings.Contains(got, "sq\n16\n") {
+		t.Errorf("stdout %q", got)
+	}
+	if got := errs.String(); !strings.HasPrefix(got, "ERROR 26000: ") {
+		t.Errorf("stderr %q", got)
+	}
+}
