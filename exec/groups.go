@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math"
 	"strings"
+	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -20,7 +21,7 @@ type groupTable struct {
 	keys  []array.Builder
 	n     int
 
-	ints   map[int64]uint32
+	ints   *groupInts
 	strs   map[string]uint32
 	gen    map[string]uint32
 	nullID int64 // group of the NULL key in the typed paths, -1 if none
@@ -34,8 +35,12 @@ type groupTable struct {
 // goBytes estimates the Go heap the table holds outside its Arrow key
 // builders.
 func (t *groupTable) goBytes() int64 {
-	entries := len(t.ints) + len(t.strs) + len(t.gen)
-	return int64(entries)*mapEntryBytes + t.keyBytes + int64(cap(t.tiny))*4
+	entries := len(t.strs) + len(t.gen)
+	b := int64(entries)*mapEntryBytes + t.keyBytes + int64(cap(t.tiny))*4
+	if t.ints != nil {
+		b += t.ints.bytes()
+	}
+	return b
 }
 
 func newGroupTable(mem memory.Allocator, types []arrow.DataType) *groupTable {
@@ -156,10 +161,13 @@ func (t *groupTable) nullGroup(keys []arrow.Array, i int) (uint32, error) {
 
 func assignInts[T int32 | int64](t *groupTable, keys []arrow.Array, vals []T, gids []uint32) error {
 	if t.ints == nil {
-		t.ints = make(map[int64]uint32)
+		t.ints = &groupInts{}
 	}
+	m := t.ints
 	arr := keys[0]
 	nulls := arr.NullN() > 0
+	// Equal keys often come in runs (rows sorted or clustered by the key).
+	last, lastID, haveLast := int64(0), uint32(0), false
 	for i := range gids {
 		if nulls && arr.IsNull(i) {
 			id, err := t.nullGroup(keys, i)
@@ -170,17 +178,149 @@ func assignInts[T int32 | int64](t *groupTable, keys []arrow.Array, vals []T, gi
 			continue
 		}
 		v := int64(vals[i])
-		id, ok := t.ints[v]
-		if !ok {
+		if haveLast && v == last {
+			gids[i] = lastID
+			continue
+		}
+		p := m.find(v)
+		id := *p - 1
+		if *p == 0 {
 			var err error
 			if id, err = t.newGroup(keys, i); err != nil {
 				return err
 			}
-			t.ints[v] = id
+			*p = id + 1
+			m.added()
 		}
 		gids[i] = id
+		last, lastID, haveLast = v, id, true
 	}
 	return nil
+}
+
+// groupInts maps integer group keys to group ids (+1; 0: none). While the
+// keys seen span a range at most denseSpread times their number it is an
+// array over that range (surrogate keys like customer numbers: 4 bytes a
+// key, no hashing); past that an open-addressing hash table, where a probe
+// is usually one cache line and a Go map touches two.
+type groupInts struct {
+	dense []uint32 // ids of keys base, base+1, ...; nil in hash mode
+	base  int64
+	slots []groupSlot
+	mask  uint64
+	n     int
+}
+
+type groupSlot struct {
+	key int64
+	id  uint32 // group id + 1; 0: empty
+}
+
+const (
+	denseSpread = 16
+	denseMin    = 1 << 18 // 1 MiB: what a few keys may span at first
+)
+
+// find returns where the id of k is kept, 0 when k has no group yet; the
+// caller that stores one there calls added. The pointer does not survive
+// added.
+func (m *groupInts) find(k int64) *uint32 {
+	if m.slots == nil {
+		if d := uint64(k) - uint64(m.base); d < uint64(len(m.dense)) {
+			return &m.dense[d]
+		}
+		m.widen(k)
+		if m.slots == nil {
+			return &m.dense[uint64(k)-uint64(m.base)]
+		}
+	}
+	s := m.slot(k)
+	s.key = k // a no-op unless s is empty, when added keeps it
+	return &s.id
+}
+
+// widen grows the dense range to hold k, adding up to as much again in
+// the direction k came from, or turns the table into a hash table when the
+// range would be too sparse. Each growth is by at least a quarter, which
+// keeps the copies linear.
+func (m *groupInts) widen(k int64) {
+	if m.dense == nil {
+		m.dense, m.base = make([]uint32, 64), k
+		return
+	}
+	limit := uint64(max(denseSpread*(m.n+1), denseMin))
+	n := uint64(len(m.dense))
+	lo, hi := m.base, m.base+int64(n)-1
+	if k < lo {
+		lo = k
+	} else {
+		hi = k
+	}
+	span := uint64(hi) - uint64(lo) + 1 // 0: all of int64
+	if span == 0 || span > limit {
+		m.toHash()
+		return
+	}
+	extra := min(n, limit-span) // room for more keys beyond k
+	if span+extra < n+n/4 {
+		m.toHash()
+		return
+	}
+	// x ^ 1<<63 is x's distance above math.MinInt64.
+	if k < m.base {
+		lo = int64(uint64(lo) - min(extra, uint64(lo)^1<<63))
+	} else {
+		hi = int64(uint64(hi) + min(extra, ^(uint64(hi)^1<<63)))
+	}
+	d := make([]uint32, uint64(hi)-uint64(lo)+1)
+	copy(d[uint64(m.base)-uint64(lo):], m.dense)
+	m.dense, m.base = d, lo
+}
+
+// toHash moves the groups of the dense range into a hash table.
+func (m *groupInts) toHash() {
+	size := 64
+	for size < 4*(m.n+1) {
+		size *= 2
+	}
+	m.slots, m.mask = make([]groupSlot, size), uint64(size-1)
+	for i, id := range m.dense {
+		if id != 0 {
+			k := int64(uint64(m.base) + uint64(i))
+			*m.slot(k) = groupSlot{key: k, id: id}
+		}
+	}
+	m.dense = nil
+}
+
+func (m *groupInts) slot(k int64) *groupSlot {
+	for i := mix64(uint64(k)) & m.mask; ; i = (i + 1) & m.mask {
+		s := &m.slots[i]
+		if s.id == 0 || s.key == k {
+			return s
+		}
+	}
+}
+
+// added counts a new group; a hash table doubles at half full.
+func (m *groupInts) added() {
+	m.n++
+	if m.slots == nil || 2*m.n <= len(m.slots) {
+		return
+	}
+	old := m.slots
+	m.slots = make([]groupSlot, 2*len(old))
+	m.mask = uint64(len(m.slots) - 1)
+	for _, s := range old {
+		if s.id != 0 {
+			*m.slot(s.key) = s
+		}
+	}
+}
+
+// bytes is the memory the table holds.
+func (m *groupInts) bytes() int64 {
+	return int64(len(m.dense))*4 + int64(len(m.slots))*int64(unsafe.Sizeof(groupSlot{}))
 }
 
 func (t *groupTable) assignStrings(keys []arrow.Array, a *array.String, gids []uint32) error {

@@ -57,14 +57,25 @@ const (
 	stDone
 )
 
-// hashJoinOp is physical.HashJoin. It consumes Right into retained batches
-// indexed by a joinTable, then probes Left batch by batch: candidate pairs
-// (probe row, build row) are generated up to batchRows at a time, filtered
-// by the residual evaluated over gathered left ++ right columns, and
-// turned into output according to the join type. Rows decided only after
-// all their candidates were seen (unmatched left rows, semi/anti/mark
-// results) are emitted when the probe batch is exhausted; unmatched build
-// rows of right and full joins after the probe side ended.
+// hashJoinOp is physical.HashJoin. It consumes one side into retained
+// batches indexed by a joinTable (the build side), then probes with the
+// other batch by batch: candidate pairs (probe row, build row) are
+// generated up to batchRows at a time, filtered by the residual evaluated
+// over gathered left ++ right columns, and turned into output according to
+// the join type. Rows decided only after all their candidates were seen
+// (unmatched left rows, semi/anti/mark results) are emitted when the probe
+// batch is exhausted; unmatched build rows of right and full joins after
+// the probe side ended.
+//
+// The build side is Right, except that inner, left, semi and anti joins
+// read both inputs alternately first (the one with fewer rows so far) and
+// build on Left when it ends first: a small preserved or filtered side
+// (customers without orders, orders with some late lineitem) is then
+// indexed instead of the large one. Left rows are then decided after the
+// probe side ended, like the unmatched build rows of a right join. Both
+// distributions the planner gives these joins allow it: with Right
+// broadcast every instance probes all of it; hash partitioned, an instance
+// sees every row of its keys on both sides.
 //
 // Each instance sees only its own build side. Besides right and full joins
 // (which need disjoint build shares, see physical.HashJoin), null-aware
@@ -89,12 +100,20 @@ type hashJoinOp struct {
 	residSchema *arrow.Schema
 	residCols   []bool
 
-	built    bool
+	built bool
+	// swapped: Left is the build side and Right the probe side.
+	swapped   bool
+	probeIn   Operator
+	probeKeys []physical.Expr
+	// queue holds probe batches read while choosing the build side.
+	queue    []arrow.Record
 	bbatches []arrow.Record
 	bkeys    [][]arrow.Array
 	bcols    [][]arrow.Array // [column][batch]
 	t        *joinTable
-	bmatched []bool // right, full
+	// bmatched marks matched build rows: right and full joins, and left,
+	// semi and anti joins when swapped.
+	bmatched []bool
 
 	state   joinState
 	pb      arrow.Record
@@ -106,6 +125,15 @@ type hashJoinOp struct {
 	mid     bool  // row's chain was cut: resume at at
 	at      int32 // next build row of row's chain when mid
 	brow    int   // next build row to consider in stBuildRest
+
+	// Existence joins with a residual pair each probe row with one
+	// candidate per pass, so a row stops at its first match instead of
+	// pairing with its whole chain: active lists the rows still looking
+	// (read at ar, survivors written back at aw), cur their next candidate.
+	rounds bool
+	active []int32
+	cur    []int32
+	ar, aw int
 
 	pi, bi     []int32 // candidate pairs
 	which, pos []int32 // build row locations of bi
@@ -169,6 +197,11 @@ func newHashJoinOp(n *physical.HashJoin, left, right Operator, mem memory.Alloca
 		j.residSchema = arrow.NewSchema(fs, nil)
 	}
 	j.t = newJoinTable(mem, keyTypes, n.NullsEqual)
+	j.probeIn, j.probeKeys = left, n.LeftKeys
+	switch n.Type {
+	case physical.SemiJoin, physical.AntiJoin, physical.NullAwareAntiJoin, physical.MarkJoin:
+		j.rounds = n.Residual != nil
+	}
 	return j, nil
 }
 
@@ -217,11 +250,12 @@ func (j *hashJoinOp) Close() error {
 	}
 	j.closed = true
 	j.releaseProbe()
+	releaseAll(j.queue)
 	releaseAll(j.bbatches)
 	for _, ks := range j.bkeys {
 		releaseAll(ks)
 	}
-	j.bbatches, j.bkeys, j.bcols = nil, nil, nil
+	j.queue, j.bbatches, j.bkeys, j.bcols = nil, nil, nil, nil
 	j.t.release()
 	err := j.left.Close()
 	if rerr := j.right.Close(); err == nil {
@@ -237,14 +271,98 @@ func (j *hashJoinOp) releaseProbe() {
 	}
 }
 
-// buildSide consumes the right input and indexes it.
-func (j *hashJoinOp) buildSide(ctx context.Context) error {
-	var sizes []int
+// raceRows caps the left rows read ahead while choosing the build side:
+// beyond it Right is built on as planned, whatever its size.
+const raceRows = 1 << 20
+
+// canSwap reports whether the join may build on Left: the join types
+// whose output does not depend on which side is indexed, and that emit
+// build rows (matched or not) only per instance's share.
+func (j *hashJoinOp) canSwap() bool {
+	switch j.n.Type {
+	case physical.InnerJoin, physical.LeftJoin, physical.SemiJoin, physical.AntiJoin:
+		return len(j.n.LeftKeys) > 0
+	}
+	return false
+}
+
+// race reads both inputs, always the one with fewer rows so far (Right on
+// ties), until one ends or Left reaches raceRows. Right batches go to
+// bbatches and Left batches to queue. It reports whether Left ended
+// first, and whether Right did.
+func (j *hashJoinOp) race(ctx context.Context) (leftDone, rightDone bool, err error) {
+	var lrows, rrows int
+	for lrows < raceRows {
+		if err := ctx.Err(); err != nil {
+			return false, false, err
+		}
+		fromLeft := lrows < rrows
+		in := j.right
+		if fromLeft {
+			in = j.left
+		}
+		b, err := in.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			return fromLeft, !fromLeft, nil
+		}
+		if err != nil {
+			return false, false, err
+		}
+		if b.NumRows() == 0 {
+			b.Release()
+			continue
+		}
+		if fromLeft {
+			j.queue = append(j.queue, b)
+			lrows += int(b.NumRows())
+		} else {
+			j.bbatches = append(j.bbatches, b)
+			rrows += int(b.NumRows())
+		}
+	}
+	return false, false, nil
+}
+
+// drainInput reads in to its end, discarding what it reads.
+func drainInput(ctx context.Context, in Operator) error {
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		b, err := j.right.Next(ctx)
+		b, err := in.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		b.Release()
+	}
+}
+
+// buildSide chooses the build side, consumes it and indexes it.
+func (j *hashJoinOp) buildSide(ctx context.Context) error {
+	buildIn, buildKeys := j.right, j.n.RightKeys
+	if j.canSwap() {
+		leftDone, rightDone, err := j.race(ctx)
+		if err != nil {
+			return err
+		}
+		switch {
+		case leftDone:
+			j.swapped, j.rounds = true, false
+			j.bbatches, j.queue = j.queue, j.bbatches
+			j.probeIn, j.probeKeys = j.right, j.n.RightKeys
+			buildIn, buildKeys = nil, j.n.LeftKeys
+		case rightDone:
+			buildIn = nil
+		}
+	}
+	for buildIn != nil {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		b, err := buildIn.Next(ctx)
 		if errors.Is(err, io.EOF) {
 			break
 		}
@@ -256,16 +374,24 @@ func (j *hashJoinOp) buildSide(ctx context.Context) error {
 			continue
 		}
 		j.bbatches = append(j.bbatches, b)
-		keys := make([]arrow.Array, len(j.n.RightKeys))
+	}
+	sizes := make([]int, len(j.bbatches))
+	for bi, b := range j.bbatches {
+		keys := make([]arrow.Array, len(buildKeys))
 		j.bkeys = append(j.bkeys, keys)
-		for i, k := range j.n.RightKeys {
+		for i, k := range buildKeys {
+			var err error
 			if keys[i], err = eval(j.mem, k, b); err != nil {
 				return err
 			}
 		}
-		sizes = append(sizes, int(b.NumRows()))
+		sizes[bi] = int(b.NumRows())
 	}
-	j.bcols = make([][]arrow.Array, len(j.rtypes))
+	width := len(j.rtypes)
+	if j.swapped {
+		width = len(j.ltypes)
+	}
+	j.bcols = make([][]arrow.Array, width)
 	for c := range j.bcols {
 		j.bcols[c] = make([]arrow.Array, len(j.bbatches))
 		for b, rec := range j.bbatches {
@@ -282,14 +408,30 @@ func (j *hashJoinOp) buildSide(ctx context.Context) error {
 		}
 		j.bkeys = nil
 	}
-	if j.n.Type == physical.RightJoin || j.n.Type == physical.FullJoin {
+	switch j.n.Type {
+	case physical.RightJoin, physical.FullJoin:
 		j.bmatched = make([]bool, j.t.rows)
+	case physical.LeftJoin, physical.SemiJoin, physical.AntiJoin:
+		if j.swapped {
+			j.bmatched = make([]bool, j.t.rows)
+		}
 	}
 	j.pi = make([]int32, 0, batchRows)
 	j.bi = make([]int32, 0, batchRows)
 	if j.t.rows == 0 {
-		switch j.n.Type {
-		case physical.InnerJoin, physical.RightJoin, physical.SemiJoin:
+		switch {
+		case j.swapped:
+			// No left rows: nothing to emit whatever the right side holds.
+			// It is read to its end all the same, as when it is the build
+			// side: producers that feed other consumers too (a broadcast
+			// across nodes) expect their outputs to be read.
+			releaseAll(j.queue)
+			j.queue = nil
+			if err := drainInput(ctx, j.probeIn); err != nil {
+				return err
+			}
+			j.state = stDone
+		case j.n.Type == physical.InnerJoin, j.n.Type == physical.RightJoin, j.n.Type == physical.SemiJoin:
 			// Nothing can match; the probe side need not be read.
 			j.state = stDone
 		}
@@ -365,12 +507,20 @@ func (j *hashJoinOp) Next(ctx context.Context) (arrow.Record, error) {
 // nextProbe reads the next probe batch and looks its keys up; false at the
 // end of the probe side.
 func (j *hashJoinOp) nextProbe(ctx context.Context) (bool, error) {
-	b, err := j.left.Next(ctx)
-	if errors.Is(err, io.EOF) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
+	var b arrow.Record
+	if len(j.queue) > 0 {
+		b = j.queue[0]
+		j.queue[0] = nil
+		j.queue = j.queue[1:]
+	} else {
+		var err error
+		b, err = j.probeIn.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
 	}
 	n := int(b.NumRows())
 	if n == 0 {
@@ -378,9 +528,10 @@ func (j *hashJoinOp) nextProbe(ctx context.Context) (bool, error) {
 		return true, nil
 	}
 	j.pb = b
-	keys := make([]arrow.Array, len(j.n.LeftKeys))
+	keys := make([]arrow.Array, len(j.probeKeys))
 	defer releaseAll(keys)
-	for i, k := range j.n.LeftKeys {
+	for i, k := range j.probeKeys {
+		var err error
 		if keys[i], err = eval(j.mem, k, b); err != nil {
 			return false, err
 		}
@@ -392,8 +543,8 @@ func (j *hashJoinOp) nextProbe(ctx context.Context) (bool, error) {
 	if err := j.t.lookup(keys, j.heads, j.pnull); err != nil {
 		return false, err
 	}
-	if len(j.pcols) != len(j.ltypes) {
-		j.pcols = make([][]arrow.Array, len(j.ltypes))
+	if len(j.pcols) != int(b.NumCols()) {
+		j.pcols = make([][]arrow.Array, b.NumCols())
 		for c := range j.pcols {
 			j.pcols[c] = make([]arrow.Array, 1)
 		}
@@ -404,7 +555,22 @@ func (j *hashJoinOp) nextProbe(ctx context.Context) (bool, error) {
 	j.row, j.mid = 0, false
 	switch j.n.Type {
 	case physical.SemiJoin, physical.AntiJoin, physical.NullAwareAntiJoin, physical.MarkJoin:
-		if j.n.Residual == nil {
+		switch {
+		case j.n.Residual != nil && j.swapped:
+		case j.n.Residual != nil:
+			j.startRounds()
+		case j.swapped:
+			// A chain is one key: its rows match together.
+			next, bm := j.t.next, j.bmatched
+			for _, h := range j.heads {
+				if h >= 0 && !bm[h] {
+					for id := h; id >= 0; id = next[id] {
+						bm[id] = true
+					}
+				}
+			}
+			j.state = stLeftRest
+		default:
 			// Existence is all that counts: no pairs needed.
 			for i, h := range j.heads {
 				j.matched[i] = h >= 0
@@ -415,6 +581,60 @@ func (j *hashJoinOp) nextProbe(ctx context.Context) (bool, error) {
 	return true, nil
 }
 
+// startRounds makes every probe row with a candidate active.
+func (j *hashJoinOp) startRounds() {
+	j.cur = grow(j.cur, len(j.heads))
+	j.active = j.active[:0]
+	for i, h := range j.heads {
+		j.cur[i] = h
+		if h >= 0 {
+			j.active = append(j.active, int32(i))
+		}
+	}
+	j.ar, j.aw = 0, 0
+	if len(j.active) == 0 {
+		j.state = stLeftRest
+	}
+}
+
+// roundCandidates fills pi/bi with the current candidate of the next
+// active rows and returns the range of active it took.
+func (j *hashJoinOp) roundCandidates() (start, end int) {
+	pi, bi := j.pi[:0], j.bi[:0]
+	start = j.ar
+	for _, r := range j.active[start:min(len(j.active), start+batchRows)] {
+		pi = append(pi, r)
+		bi = append(bi, j.cur[r])
+	}
+	j.ar = start + len(pi)
+	j.pi, j.bi = pi, bi
+	return start, j.ar
+}
+
+// advanceRound moves the unmatched rows of active[start:end] on to their
+// next candidate, dropping those without one; a pass over all active rows
+// starts the next round with the survivors.
+func (j *hashJoinOp) advanceRound(start, end int) {
+	next := j.t.next
+	for _, r := range j.active[start:end] {
+		if j.matched[r] {
+			continue
+		}
+		if c := next[j.cur[r]]; c >= 0 {
+			j.cur[r] = c
+			j.active[j.aw] = r
+			j.aw++
+		}
+	}
+	if j.ar == len(j.active) {
+		j.active = j.active[:j.aw]
+		j.ar, j.aw = 0, 0
+		if len(j.active) == 0 {
+			j.state = stLeftRest
+		}
+	}
+}
+
 func grow[T any](s []T, n int) []T {
 	if cap(s) < n {
 		return make([]T, n)
@@ -423,9 +643,9 @@ func grow[T any](s []T, n int) []T {
 }
 
 // candidates fills pi/bi with up to batchRows pairs, resuming where the
-// last call stopped; it skips rows already matched when only existence
-// matters.
-func (j *hashJoinOp) candidates(existence bool) {
+// last call stopped. With skipBuilt it leaves out build rows already
+// matched (a swapped semi or anti join only asks whether they match).
+func (j *hashJoinOp) candidates(skipBuilt bool) {
 	pi, bi := j.pi[:0], j.bi[:0]
 	next := j.t.next
 	for j.row < len(j.heads) && len(pi) < batchRows {
@@ -433,13 +653,12 @@ func (j *hashJoinOp) candidates(existence bool) {
 		if j.mid {
 			id = j.at
 		}
-		if existence && j.matched[j.row] {
-			id = -1
-		}
 		r := int32(j.row)
 		for id >= 0 && len(pi) < batchRows {
-			pi = append(pi, r)
-			bi = append(bi, id)
+			if !skipBuilt || !j.bmatched[id] {
+				pi = append(pi, r)
+				bi = append(bi, id)
+			}
 			id = next[id]
 		}
 		if id >= 0 {
@@ -456,15 +675,17 @@ func (j *hashJoinOp) candidates(existence bool) {
 // output it yields (nil: none).
 func (j *hashJoinOp) probeChunk() (arrow.Record, error) {
 	typ := j.n.Type
-	existence := typ != physical.InnerJoin && typ != physical.LeftJoin && typ != physical.RightJoin && typ != physical.FullJoin
-	j.candidates(existence)
-	if j.row >= len(j.heads) {
-		j.state = stLeftRest
+	pairs := typ == physical.InnerJoin || typ == physical.LeftJoin || typ == physical.RightJoin || typ == physical.FullJoin
+	start, end := 0, 0
+	if j.rounds {
+		start, end = j.roundCandidates()
+	} else {
+		j.candidates(j.swapped && !pairs)
+		if j.row >= len(j.heads) {
+			j.state = stLeftRest
+		}
 	}
-	if len(j.pi) == 0 {
-		return nil, nil
-	}
-	if j.n.Residual != nil {
+	if len(j.pi) > 0 && j.n.Residual != nil {
 		if err := j.applyResidual(); err != nil {
 			return nil, err
 		}
@@ -477,7 +698,10 @@ func (j *hashJoinOp) probeChunk() (arrow.Record, error) {
 			j.bmatched[b] = true
 		}
 	}
-	if existence || len(j.pi) == 0 {
+	if j.rounds {
+		j.advanceRound(start, end)
+	}
+	if !pairs || len(j.pi) == 0 {
 		return nil, nil
 	}
 	return j.pairRecord(j.schema, nil, j.pi, j.bi)
@@ -498,9 +722,11 @@ func (j *hashJoinOp) locate(ids []int32) {
 	}
 }
 
-// pairRecord gathers left row pi[k] ++ build row bi[k] (-1: NULLs) for
-// every k. When cols is not nil only the columns it marks are gathered and
-// the others are NULL-typed placeholders (for the residual).
+// pairRecord gathers probe row pi[k] (nil: NULLs) with build row bi[k]
+// (nil or -1: NULLs) for every k, as left ++ right columns of schema (left
+// only for semi and anti joins). When cols is not nil only the columns it
+// marks are gathered and the others are NULL-typed placeholders (for the
+// residual).
 func (j *hashJoinOp) pairRecord(schema *arrow.Schema, cols []bool, pi, bi []int32) (arrow.Record, error) {
 	n := len(bi)
 	if pi != nil {
@@ -511,43 +737,59 @@ func (j *hashJoinOp) pairRecord(schema *arrow.Schema, cols []bool, pi, bi []int3
 		releaseAll(out)
 		return nil, err
 	}
+	// A probe batch whose rows each pair once, in order, is passed on as
+	// it is (the common foreign key to primary key join).
+	whole := pi != nil && j.pb != nil && isIdentity(pi, int(j.pb.NumRows()))
+	located := false
 	nl := len(j.ltypes)
-	for c, t := range j.ltypes {
+	for c := 0; c < schema.NumFields(); c++ {
+		t, sc := schema.Field(c).Type, c
+		if c >= nl {
+			sc = c - nl
+		}
+		fromProbe := (c < nl) != j.swapped
+		var a arrow.Array
+		var err error
 		switch {
 		case cols != nil && !cols[c]:
-			out = append(out, array.NewNull(n))
-		case pi == nil || j.pb == nil:
-			out = append(out, array.MakeArrayOfNull(j.mem, t, n))
+			a = array.NewNull(n)
+		case fromProbe && (pi == nil || j.pb == nil):
+			a = array.MakeArrayOfNull(j.mem, t, n)
+		case fromProbe && whole:
+			a = j.pcols[sc][0]
+			a.Retain()
+		case fromProbe:
+			a, err = gatherColumn(j.mem, t, j.pcols[sc], nil, pi)
+		case bi == nil:
+			a = array.MakeArrayOfNull(j.mem, t, n)
 		default:
-			a, err := gatherColumn(j.mem, t, j.pcols[c], nil, pi)
-			if err != nil {
-				return fail(err)
+			if !located {
+				j.locate(bi)
+				located = true
 			}
-			out = append(out, a)
+			a, err = gatherColumn(j.mem, t, j.bcols[sc], j.which, j.pos)
 		}
-	}
-	if schema.NumFields() > nl {
-		if bi != nil {
-			j.locate(bi)
+		if err != nil {
+			return fail(err)
 		}
-		for c, t := range j.rtypes {
-			switch {
-			case cols != nil && !cols[nl+c]:
-				out = append(out, array.NewNull(n))
-			case bi == nil:
-				out = append(out, array.MakeArrayOfNull(j.mem, t, n))
-			default:
-				a, err := gatherColumn(j.mem, t, j.bcols[c], j.which, j.pos)
-				if err != nil {
-					return fail(err)
-				}
-				out = append(out, a)
-			}
-		}
+		out = append(out, a)
 	}
 	rec := array.NewRecordBatch(schema, out, int64(n))
 	releaseAll(out)
 	return rec, nil
+}
+
+// isIdentity reports whether idx is 0, 1, ..., n-1.
+func isIdentity(idx []int32, n int) bool {
+	if len(idx) != n || n == 0 || idx[n-1] != int32(n-1) {
+		return false
+	}
+	for k, v := range idx {
+		if v != int32(k) {
+			return false
+		}
+	}
+	return true
 }
 
 // applyResidual keeps the candidate pairs for which the residual is true.
@@ -582,6 +824,10 @@ func (j *hashJoinOp) applyResidual() error {
 // every row with its mark. At most one batch: its size is bounded by the
 // probe batch's.
 func (j *hashJoinOp) leftRest() (arrow.Record, error) {
+	if j.swapped {
+		// Left rows are build rows: decided after the probe side ended.
+		return nil, nil
+	}
 	n := len(j.heads)
 	var sel []int32
 	pick := func(keep func(i int) bool) {
@@ -657,11 +903,13 @@ func (j *hashJoinOp) markRecord() (arrow.Record, error) {
 }
 
 // buildRest returns the next batch of unmatched build rows padded with
-// NULLs on the left, or nil when there are no more.
+// NULLs on the probe side (matched ones for a swapped semi join), or nil
+// when there are no more.
 func (j *hashJoinOp) buildRest() (arrow.Record, error) {
+	want := j.swapped && j.n.Type == physical.SemiJoin
 	ids := j.bi[:0]
 	for j.brow < len(j.bmatched) && len(ids) < batchRows {
-		if !j.bmatched[j.brow] {
+		if j.bmatched[j.brow] == want {
 			ids = append(ids, int32(j.brow))
 		}
 		j.brow++

@@ -871,14 +871,16 @@ func TestHashJoinMemoryLimit(t *testing.T) {
 		rows = append(rows, []any{i, "x", i})
 	}
 	rb := rowsToRecords(t, mem, jrSchema, rows, 10_000)
-	lb := rowsToRecords(t, mem, jlSchema, rows[:10], 10)
+	// As many probe rows, so that the join does not build on them instead.
+	lb := rowsToRecords(t, mem, jlSchema, rows, 10_000)
 	n := hashJoinNode(physical.InnerJoin, valuesNode(jlSchema, lb...), valuesNode(jrSchema, rb...),
 		[]physical.Expr{col(0, i64)}, []physical.Expr{col(0, i64)}, nil)
 	baseline := runtime.NumGoroutine()
-	_, _, err := runPlan(t, onePlan(n), Options{Alloc: mem, MemoryLimit: 1 << 20})
+	// The table of 50,000 dense keys takes about 800 KB.
+	_, _, err := runPlan(t, onePlan(n), Options{Alloc: mem, MemoryLimit: 1 << 19})
 	wantCode(t, err, sqlerr.OutOfMemory)
 	got, _, err := runPlan(t, onePlan(n), Options{Alloc: mem, MemoryLimit: 16 << 20})
-	if err != nil || len(got) != 10 {
+	if err != nil || len(got) != len(rows) {
 		t.Fatalf("%d rows, %v", len(got), err)
 	}
 	checkGoroutines(t, baseline)

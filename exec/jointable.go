@@ -2,12 +2,14 @@ package exec
 
 import (
 	"math"
+	"math/bits"
 	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/quarrydb/quarry/catalog/sqlerr"
+	"github.com/quarrydb/quarry/exec/kernels"
 )
 
 // tableKind is how a join table finds the rows of a key.
@@ -19,6 +21,7 @@ const (
 	kindInt64                    // one int64 or timestamp key
 	kindFloat64                  // one float64 key (-0 = 0, NaN = NaN)
 	kindString                   // one string key
+	kindPacked                   // integer keys whose ranges pack into one int64
 	kindGeneric                  // anything else: injective byte encoding
 )
 
@@ -32,9 +35,13 @@ type joinTable struct {
 	nullsEqual bool
 
 	ints     *intTable
+	dense    *denseTable      // instead of ints when the keys span a narrow range
 	strs     map[string]int32 // views into the retained build key arrays
 	gen      map[string]int32
 	nullHead int32 // chain of NULL-key rows (NullsEqual, typed kinds)
+	nkeys    int
+	pack     []packCol
+	packed   []int64 // scratch: packed keys of a batch
 
 	next []int32
 	loc  []uint64
@@ -53,16 +60,21 @@ type joinTable struct {
 
 // allocSlice returns a zeroed slice of n Ts backed by t's allocator.
 func allocSlice[T any](t *joinTable, n int) []T {
+	s := allocUninit[T](t, n)
+	clear(s)
+	return s
+}
+
+// allocUninit is allocSlice for slices the caller overwrites entirely:
+// build-side arrays of millions of rows cost as much to zero as to fill.
+func allocUninit[T any](t *joinTable, n int) []T {
 	if n == 0 {
 		return nil
 	}
 	var zero T
-	b := memory.NewResizableBuffer(t.mem)
+	b := kernels.NewBuffer(t.mem, n*int(unsafe.Sizeof(zero)))
 	t.bufs = append(t.bufs, b)
-	b.Resize(n * int(unsafe.Sizeof(zero)))
-	raw := b.Bytes()
-	clear(raw)
-	return unsafe.Slice((*T)(unsafe.Pointer(&raw[0])), n)
+	return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(b.Bytes()))), n)
 }
 
 // release frees the table's memory; the table is unusable afterwards.
@@ -70,11 +82,11 @@ func (t *joinTable) release() {
 	t.gomem.release()
 	releaseAll(t.bufs)
 	t.bufs = nil
-	t.next, t.loc, t.ints, t.strs, t.gen = nil, nil, nil, nil, nil
+	t.next, t.loc, t.ints, t.dense, t.strs, t.gen = nil, nil, nil, nil, nil, nil
 }
 
 func newJoinTable(mem memory.Allocator, types []arrow.DataType, nullsEqual bool) *joinTable {
-	t := &joinTable{kind: kindGeneric, nullsEqual: nullsEqual, nullHead: -1, mem: mem}
+	t := &joinTable{kind: kindGeneric, nullsEqual: nullsEqual, nullHead: -1, mem: mem, nkeys: len(types)}
 	switch {
 	case len(types) == 0:
 		t.kind = kindCross
@@ -89,8 +101,101 @@ func newJoinTable(mem memory.Allocator, types []arrow.DataType, nullsEqual bool)
 		case arrow.STRING:
 			t.kind = kindString
 		}
+	default:
+		// NULL = NULL over several columns needs the byte encoding.
+		packable := !nullsEqual
+		for _, dt := range types {
+			packable = packable && isIntKey(dt)
+		}
+		if packable {
+			t.kind = kindPacked // if the build side's ranges allow
+		}
 	}
 	return t
+}
+
+func isIntKey(dt arrow.DataType) bool {
+	switch dt.ID() {
+	case arrow.INT32, arrow.DATE32, arrow.INT64, arrow.TIMESTAMP:
+		return true
+	}
+	return false
+}
+
+// packCol is one key column of a kindPacked table: its values v in
+// [min, min+span] become (v-min) << shift of the packed key.
+type packCol struct {
+	min   int64
+	span  uint64
+	shift uint
+}
+
+// preparePack sets up packing keys (all of a table's key columns across
+// its build batches) into one int64 of at most 62 bits, and returns the
+// greatest packed key; false when the ranges are too wide.
+func (t *joinTable) preparePack(keys [][]arrow.Array) (int64, bool) {
+	t.pack = make([]packCol, t.nkeys)
+	var maxKey uint64
+	shift := uint(0)
+	for c := range t.pack {
+		lo, hi, found := int64(math.MaxInt64), int64(math.MinInt64), false
+		for _, ks := range keys {
+			if l, h, ok := intKeyRange(ks[c]); ok {
+				lo, hi, found = min(lo, l), max(hi, h), true
+			}
+		}
+		pc := packCol{shift: shift}
+		if found {
+			pc.min, pc.span = lo, uint64(hi)-uint64(lo)
+		}
+		shift += uint(bits.Len64(pc.span))
+		if shift > 62 {
+			return 0, false
+		}
+		maxKey |= pc.span << pc.shift
+		t.pack[c] = pc
+	}
+	return int64(maxKey), true
+}
+
+func intKeyRange(a arrow.Array) (lo, hi int64, ok bool) {
+	if a.DataType().ID() == arrow.INT32 || a.DataType().ID() == arrow.DATE32 {
+		return valueRange(a, int32Values(a))
+	}
+	return valueRange(a, int64Values(a))
+}
+
+// packKeys returns the packed keys of the rows of keys, -1 (no build key)
+// for rows with a value outside the build side's range. Rows with a NULL
+// get any value: the caller handles them.
+func (t *joinTable) packKeys(keys []arrow.Array) []int64 {
+	n := keys[0].Len()
+	if cap(t.packed) < n {
+		t.packed = make([]int64, n)
+	}
+	out := t.packed[:n]
+	clear(out)
+	for c, k := range keys {
+		pc := t.pack[c]
+		if k.DataType().ID() == arrow.INT32 || k.DataType().ID() == arrow.DATE32 {
+			packInto(out, int32Values(k), pc)
+		} else {
+			packInto(out, int64Values(k), pc)
+		}
+	}
+	return out
+}
+
+func packInto[T int32 | int64](out []int64, vals []T, pc packCol) {
+	vals = vals[:len(out)]
+	for i, v := range vals {
+		d := uint64(int64(v)) - uint64(pc.min)
+		if d > pc.span || out[i] < 0 {
+			out[i] = -1
+			continue
+		}
+		out[i] |= int64(d << pc.shift)
+	}
 }
 
 // build indexes all rows of the build batches, given each batch's key
@@ -104,8 +209,9 @@ func (t *joinTable) build(keys [][]arrow.Array, sizes []int) error {
 		return sqlerr.New(sqlerr.FeatureNotSupported, "hash join build side of more than 2^31 rows")
 	}
 	t.rows = total
-	t.next = allocSlice[int32](t, total)
-	t.loc = allocSlice[uint64](t, total)
+	// Every row's next and loc are written below.
+	t.next = allocUninit[int32](t, total)
+	t.loc = allocUninit[uint64](t, total)
 	id := 0
 	for b, n := range sizes {
 		for r := 0; r < n; r++ {
@@ -122,17 +228,26 @@ func (t *joinTable) build(keys [][]arrow.Array, sizes []int) error {
 			t.next[total-1] = -1
 		}
 		return nil
-	case kindInt32, kindInt64, kindFloat64:
-		t.ints = newIntTable(t, total)
-	case kindString:
-		t.gomem = newGoMemory(t.mem)
-		t.gomem.set(int64(total) * mapEntryBytes)
-		t.strs = make(map[string]int32, total)
+	case kindInt32, kindInt64:
+		t.newIntIndex(keys, total)
+	case kindPacked:
+		if hi, ok := t.preparePack(keys); ok {
+			t.chooseIntIndex(0, hi, true, total)
+			break
+		}
+		t.kind = kindGeneric
+		fallthrough
 	default:
 		// Encoded keys are Go strings of their own: about 16 bytes each.
 		t.gomem = newGoMemory(t.mem)
 		t.gomem.set(int64(total) * (mapEntryBytes + goStringHeader + 16))
 		t.gen = make(map[string]int32, total)
+	case kindFloat64:
+		t.ints = newIntTable(t, total)
+	case kindString:
+		t.gomem = newGoMemory(t.mem)
+		t.gomem.set(int64(total) * mapEntryBytes)
+		t.strs = make(map[string]int32, total)
 	}
 	// Insert backwards and prepend to chains, so chains run in build order.
 	base := total
@@ -189,11 +304,13 @@ func (t *joinTable) insert(keys []arrow.Array, base, n int) error {
 	}
 	switch t.kind {
 	case kindInt32:
-		insertInts(t, keys[0], int32Values(keys[0]), base, link)
+		insertInts(t, int32Values(keys[0]), base, null, link)
 	case kindInt64:
-		insertInts(t, keys[0], int64Values(keys[0]), base, link)
+		insertInts(t, int64Values(keys[0]), base, null, link)
 	case kindFloat64:
-		insertInts(t, keys[0], floatKeys(keys[0]), base, link)
+		insertInts(t, floatKeys(keys[0]), base, null, link)
+	case kindPacked:
+		insertInts(t, t.packKeys(keys), base, null, link)
 	case kindString:
 		a := keys[0].(*array.String)
 		for r := n - 1; r >= 0; r-- {
@@ -231,13 +348,38 @@ func (t *joinTable) insert(keys []arrow.Array, base, n int) error {
 	return nil
 }
 
-func insertInts[T ~int32 | ~int64 | ~uint64](t *joinTable, arr arrow.Array, vals []T, base int, link func(int) bool) {
-	for r := arr.Len() - 1; r >= 0; r-- {
-		if !link(r) {
+func insertInts[T ~int32 | ~int64 | ~uint64](t *joinTable, vals []T, base int, null []bool, link func(int) bool) {
+	vals = vals[:len(null)]
+	next := t.next
+	if d := t.dense; d != nil {
+		heads, lo := d.heads, d.min
+		for r := len(vals) - 1; r >= 0; r-- {
+			if null[r] && !link(r) {
+				continue
+			}
+			id := int32(base + r)
+			k := int64(vals[r]) - lo
+			next[id] = heads[k] - 1
+			heads[k] = id + 1
+		}
+		return
+	}
+	// Equal keys often come in runs (a foreign key sorted with its table):
+	// a row with the key of the row inserted just before joins its chain
+	// without probing.
+	var last *intSlot
+	var lastKey int64
+	for r := len(vals) - 1; r >= 0; r-- {
+		if null[r] && !link(r) {
 			continue
 		}
 		id := int32(base + r)
-		t.next[id] = t.ints.swap(int64(vals[r]), id)
+		k := int64(vals[r])
+		if last == nil || k != lastKey {
+			last, lastKey = t.ints.slot(k), k
+		}
+		next[id] = last.head - 1
+		last.key, last.head = k, id+1
 	}
 }
 
@@ -256,11 +398,13 @@ func (t *joinTable) lookup(keys []arrow.Array, heads []int32, null []bool) error
 		}
 		return nil
 	case kindInt32:
-		lookupInts(t.ints, int32Values(keys[0]), heads)
+		lookupInts(t, int32Values(keys[0]), heads)
 	case kindInt64:
-		lookupInts(t.ints, int64Values(keys[0]), heads)
+		lookupInts(t, int64Values(keys[0]), heads)
 	case kindFloat64:
-		lookupInts(t.ints, floatKeys(keys[0]), heads)
+		lookupInts(t, floatKeys(keys[0]), heads)
+	case kindPacked:
+		lookupInts(t, t.packKeys(keys), heads)
 	case kindString:
 		a := keys[0].(*array.String)
 		for i := range heads {
@@ -303,19 +447,119 @@ func (t *joinTable) lookup(keys []arrow.Array, heads []int32, null []bool) error
 	return nil
 }
 
-func lookupInts[T ~int32 | ~int64 | ~uint64](m *intTable, vals []T, heads []int32) {
+func lookupInts[T ~int32 | ~int64 | ~uint64](t *joinTable, vals []T, heads []int32) {
 	vals = vals[:len(heads)]
-	for i, v := range vals {
-		heads[i] = m.get(int64(v))
+	if d := t.dense; d != nil {
+		dh, lo := d.heads, d.min
+		n := uint64(len(dh))
+		for i, v := range vals {
+			// Out of range (or a NULL's garbage, fixed by the caller): -1.
+			h := int32(-1)
+			if k := uint64(int64(v) - lo); k < n {
+				h = dh[k] - 1
+			}
+			heads[i] = h
+		}
+		return
 	}
+	lookupHashed(t.ints, vals, heads)
+}
+
+// denseTable maps integer keys in [min, min+len(heads)) straight to their
+// chain heads (+1; 0: none). Surrogate keys are dense: no hashing, no
+// probing, a quarter of a hash slot's bytes per key, and build keys that
+// arrive in order fill it sequentially instead of at random.
+type denseTable struct {
+	min   int64
+	heads []int32
+}
+
+// denseMinSpan is the widest key range a dense index may take whatever
+// the number of rows (256 KiB).
+const denseMinSpan = 1 << 16
+
+// newIntIndex chooses the index of integer keys: dense when their range
+// takes no more memory than the hash table would, or little anyway.
+func (t *joinTable) newIntIndex(keys [][]arrow.Array, total int) {
+	lo, hi, found := int64(math.MaxInt64), int64(math.MinInt64), false
+	for _, ks := range keys {
+		k := ks[0]
+		var l, h int64
+		var ok bool
+		if t.kind == kindInt32 {
+			l, h, ok = valueRange(k, int32Values(k))
+		} else {
+			l, h, ok = valueRange(k, int64Values(k))
+		}
+		if ok {
+			lo, hi, found = min(lo, l), max(hi, h), true
+		}
+	}
+	t.chooseIntIndex(lo, hi, found, total)
+}
+
+// chooseIntIndex makes the index of total rows whose keys lie in [lo, hi]
+// (found: some key is not NULL).
+func (t *joinTable) chooseIntIndex(lo, hi int64, found bool, total int) {
+	slots := intTableSize(total)
+	if !found {
+		t.dense = &denseTable{}
+		return
+	}
+	// hi-lo may overflow int64; as uint64 it is exact. A small build side
+	// (a filtered dimension) may take a range up to denseMinSpan, which
+	// still stays in a core's cache.
+	if span := uint64(hi) - uint64(lo); span < uint64(max(4*slots, denseMinSpan)) {
+		t.dense = &denseTable{min: lo, heads: allocSlice[int32](t, int(span)+1)}
+		return
+	}
+	t.ints = newIntTable(t, total)
+}
+
+// valueRange returns the least and greatest non-NULL value of a.
+func valueRange[T int32 | int64](a arrow.Array, vals []T) (lo, hi int64, ok bool) {
+	vals = vals[:a.Len()]
+	if a.NullN() == 0 {
+		if len(vals) == 0 {
+			return 0, 0, false
+		}
+		l, h := vals[0], vals[0]
+		for _, v := range vals {
+			l, h = min(l, v), max(h, v)
+		}
+		return int64(l), int64(h), true
+	}
+	first := true
+	var l, h T
+	for i, v := range vals {
+		if a.IsNull(i) {
+			continue
+		}
+		if first {
+			l, h, first = v, v, false
+		}
+		l, h = min(l, v), max(h, v)
+	}
+	return int64(l), int64(h), !first
 }
 
 // intTable is an open-addressing hash table from int64 keys to chain
 // heads, for the single integer-like key of most joins: one probe is
 // usually one cache line, where a Go map touches two.
+//
+// A table past the size of a core's caches also has a filter of 8 bits
+// per row, one set per key (by the top bits of its hash), so that probe
+// keys without a match, the bulk of a join with a filtered build side, are
+// mostly turned away by a 16 times smaller array. Probes that mostly
+// match switch it off (see filterOff).
 type intTable struct {
-	slots []intSlot
-	mask  uint64
+	slots  []intSlot
+	mask   uint64
+	filter []uint64 // nil: none
+	fshift uint
+	// filterOff counts down the lookups that skip the filter after one
+	// where it turned too few probes away to pay.
+	filterOff int
 }
 
 type intSlot struct {
@@ -323,12 +567,28 @@ type intSlot struct {
 	head int32 // chain head + 1; 0: empty slot
 }
 
-func newIntTable(jt *joinTable, n int) *intTable {
+// filterMinSlots is the smallest table that gets a filter: smaller ones
+// stay in cache anyway.
+const filterMinSlots = 1 << 14
+
+func intTableSize(n int) int {
 	size := 16
 	for size < 2*n {
 		size *= 2
 	}
-	return &intTable{slots: allocSlice[intSlot](jt, size), mask: uint64(size - 1)}
+	return size
+}
+
+func newIntTable(jt *joinTable, n int) *intTable {
+	size := intTableSize(n)
+	t := &intTable{slots: allocSlice[intSlot](jt, size), mask: uint64(size - 1)}
+	if size >= filterMinSlots {
+		// 2 to 4 bits per slot: 8 to 16 per row.
+		nbits := 4 * size
+		t.filter = allocSlice[uint64](jt, nbits/64)
+		t.fshift = uint(64 - bits.TrailingZeros(uint(nbits)))
+	}
+	return t
 }
 
 // get returns the chain head of k, or -1.
@@ -341,21 +601,52 @@ func (t *intTable) get(k int64) int32 {
 	}
 }
 
-// swap makes id the chain head of k and returns the previous head (-1:
-// none). The table never fills: it has at least twice as many slots as
-// rows.
-func (t *intTable) swap(k int64, id int32) int32 {
-	for i := mix64(uint64(k)) & t.mask; ; i = (i + 1) & t.mask {
+// slot returns the slot of k: its own, or the empty one to take (head 0).
+// The table never fills: it has at least twice as many slots as rows.
+func (t *intTable) slot(k int64) *intSlot {
+	h := mix64(uint64(k))
+	if t.filter != nil {
+		b := h >> t.fshift
+		t.filter[b>>6] |= 1 << (b & 63)
+	}
+	for i := h & t.mask; ; i = (i + 1) & t.mask {
 		s := &t.slots[i]
-		if s.head == 0 {
-			s.key, s.head = k, id+1
-			return -1
+		if s.head == 0 || s.key == k {
+			return s
 		}
-		if s.key == k {
-			old := s.head - 1
-			s.head = id + 1
-			return old
+	}
+}
+
+// lookup sets heads[i] to the chain head of vals[i], or -1.
+func lookupHashed[T ~int32 | ~int64 | ~uint64](t *intTable, vals []T, heads []int32) {
+	if t.filter == nil || t.filterOff > 0 {
+		t.filterOff = max(t.filterOff-1, 0)
+		for i, v := range vals {
+			heads[i] = t.get(int64(v))
 		}
+		return
+	}
+	f, shift, slots, mask := t.filter, t.fshift, t.slots, t.mask
+	rejected := 0
+	for i, v := range vals {
+		k := int64(v)
+		h := mix64(uint64(k))
+		if b := h >> shift; f[b>>6]&(1<<(b&63)) == 0 {
+			heads[i] = -1
+			rejected++
+			continue
+		}
+		for j := h & mask; ; j = (j + 1) & mask {
+			s := &slots[j]
+			if s.head == 0 || s.key == k {
+				heads[i] = s.head - 1
+				break
+			}
+		}
+	}
+	if rejected*8 < len(vals) {
+		// Most probe keys have a match: the filter only adds a lookup.
+		t.filterOff = 16
 	}
 }
 

@@ -123,7 +123,9 @@ func compareDatums(ev *evaluator, op cmpOp, a, b datum) (arrow.Array, error) {
 		cmpDecimal(op, a, b, out)
 	case kString:
 		x := a.arr.(*array.String)
-		if b.arr == nil {
+		if b.arr == nil && (op == opEq || op == opNe) {
+			strEqScalar(x, b.val.(string), op == opNe, out)
+		} else if b.arr == nil {
 			s := b.val.(string)
 			for i := 0; i < n; i++ {
 				if op.holds(strings.Compare(x.Value(i), s)) {
@@ -159,6 +161,30 @@ func compareDatums(ev *evaluator, op cmpOp, a, b datum) (arrow.Array, error) {
 		return nil, unsupported("comparison", a.t)
 	}
 	return makeArray(physical.Boolean, n, validity, buf), nil
+}
+
+// strRaw returns the offsets of a string array's rows (n+1 of them) into
+// its data, for loops that would otherwise pay String.Value's checks per
+// row.
+func strRaw(a *array.String) ([]int32, []byte) {
+	var data []byte
+	if bufs := a.Data().Buffers(); len(bufs) > 2 && bufs[2] != nil {
+		data = bufs[2].Bytes()
+	}
+	return a.ValueOffsets(), data
+}
+
+// strEqScalar sets the bits of the rows of x equal to s (not equal when
+// ne). Lengths are compared first: most unequal values stop there.
+func strEqScalar(x *array.String, s string, ne bool, out []byte) {
+	offs, data := strRaw(x)
+	ls := int32(len(s))
+	for i := 0; i < x.Len(); i++ {
+		st, e := offs[i], offs[i+1]
+		if (e-st == ls && string(data[st:e]) == s) != ne {
+			out[i>>3] |= 1 << (i & 7)
+		}
+	}
 }
 
 func b2u(b bool) uint8 {
@@ -376,10 +402,11 @@ func inKernel(ev *evaluator, c *physical.Call, args []datum) (datum, error) {
 			for i, v := range vals {
 				list[i] = v.(string)
 			}
+			offs, data := strRaw(arr)
 			for i := 0; i < n; i++ {
-				v := arr.Value(i)
+				v := data[offs[i]:offs[i+1]]
 				for _, w := range list {
-					if len(v) == len(w) && v == w {
+					if len(v) == len(w) && string(v) == w {
 						out[i>>3] |= 1 << (i & 7)
 						break
 					}

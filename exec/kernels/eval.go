@@ -228,6 +228,9 @@ func releaseAll(ds []datum) {
 }
 
 func (ev *evaluator) call(c *physical.Call) (datum, error) {
+	if (c.Fn == physical.FnAnd || c.Fn == physical.FnOr) && len(c.Args) > 1 && ev.n >= minSelectiveRows {
+		return ev.andOr(c)
+	}
 	k, ok := kernelTable[c.Fn]
 	if !ok {
 		return datum{}, sqlerr.New(sqlerr.FeatureNotSupported, "function %s is not supported", c.Fn)

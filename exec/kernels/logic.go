@@ -1,6 +1,8 @@
 package kernels
 
 import (
+	"math/bits"
+
 	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/quarrydb/quarry/catalog/sqlerr"
 	"github.com/quarrydb/quarry/planner/physical"
@@ -57,21 +59,7 @@ func kleene(ev *evaluator, isAnd bool, parts []datum) (datum, error) {
 			}
 		}
 	}
-	vbuf, valid := newBitmap(ev.mem, n)
-	buf, out := newBitmap(ev.mem, n)
-	copy(out, t)
-	allValid := true
-	for j := range t {
-		valid[j] = t[j] | f[j]
-	}
-	if n > 0 {
-		allValid = bitutil.CountSetBits(valid, 0, n) == n
-	}
-	if allValid {
-		vbuf.Release()
-		vbuf = nil
-	}
-	return datum{arr: makeArray(physical.Boolean, n, vbuf, buf), t: physical.Boolean}, nil
+	return boolResult(ev, n, t, f), nil
 }
 
 func andOrKernel(ev *evaluator, c *physical.Call, args []datum) (datum, error) {
@@ -86,6 +74,109 @@ func andOrKernel(ev *evaluator, c *physical.Call, args []datum) (datum, error) {
 		}
 	}
 	return kleene(ev, isAnd, args)
+}
+
+// minSelectiveRows is the least rows for which AND and OR evaluate their
+// arguments one by one (see andOr).
+const minSelectiveRows = 256
+
+// andOr evaluates AND (OR) argument by argument. Rows an argument makes
+// FALSE (TRUE) are decided: the later arguments are not evaluated at all
+// when every row is, and only on the undecided rows when those are at most
+// a quarter (taking their columns costs less than computing the rest).
+// So a selective first conjunct (l_shipmode IN (...)) spares the others
+// most of the batch, as a row-at-a-time engine's short circuit would;
+// rows decided early never raise the later arguments' errors either.
+func (ev *evaluator) andOr(c *physical.Call) (datum, error) {
+	isAnd := c.Fn == physical.FnAnd
+	n := ev.n
+	var t, f []byte // rows TRUE, rows FALSE so far
+	for i, a := range c.Args {
+		var pt, pf []byte
+		if i == 0 {
+			d, err := ev.eval(a)
+			if err != nil {
+				return datum{}, err
+			}
+			if b, ok := d.val.(bool); ok && d.arr == nil && b != isAnd {
+				return scalar(b, physical.Boolean), nil
+			}
+			t, f = truthBits(d, n)
+			d.release()
+			continue
+		}
+		decided := f // FALSE rows for AND, TRUE rows for OR
+		if !isAnd {
+			decided = t
+		}
+		undecided := n - bitutil.CountSetBits(decided, 0, n)
+		if undecided == 0 {
+			break
+		}
+		if undecided*4 <= n {
+			rows := make([]int32, 0, undecided)
+			for bi, w := range decided {
+				u := ^w
+				if rest := n - bi*8; rest < 8 {
+					u &= 1<<rest - 1
+				}
+				for ; u != 0; u &= u - 1 {
+					rows = append(rows, int32(bi*8+bits.TrailingZeros8(u)))
+				}
+			}
+			sub := ev.sub(rows)
+			d, err := sub.eval(a)
+			sub.close()
+			if err != nil {
+				return datum{}, err
+			}
+			st, sf := truthBits(d, len(rows))
+			d.release()
+			// Decided rows take neither bit: the combination below leaves
+			// them as they are.
+			pt, pf = make([]byte, len(t)), make([]byte, len(f))
+			for j, r := range rows {
+				pt[r>>3] |= (st[j>>3] >> (j & 7) & 1) << (r & 7)
+				pf[r>>3] |= (sf[j>>3] >> (j & 7) & 1) << (r & 7)
+			}
+		} else {
+			d, err := ev.eval(a)
+			if err != nil {
+				return datum{}, err
+			}
+			if b, ok := d.val.(bool); ok && d.arr == nil && b != isAnd {
+				return scalar(b, physical.Boolean), nil
+			}
+			pt, pf = truthBits(d, n)
+			d.release()
+		}
+		for j := range t {
+			if isAnd {
+				t[j] &= pt[j]
+				f[j] |= pf[j]
+			} else {
+				t[j] |= pt[j]
+				f[j] &= pf[j]
+			}
+		}
+	}
+	return boolResult(ev, n, t, f), nil
+}
+
+// boolResult is the boolean datum of n rows TRUE in t and FALSE in f
+// (NULL in neither).
+func boolResult(ev *evaluator, n int, t, f []byte) datum {
+	vbuf, valid := newBitmap(ev.mem, n)
+	buf, out := newBitmap(ev.mem, n)
+	copy(out, t)
+	for j := range valid {
+		valid[j] = t[j] | f[j]
+	}
+	if n == 0 || bitutil.CountSetBits(valid, 0, n) == n {
+		vbuf.Release()
+		vbuf = nil
+	}
+	return datum{arr: makeArray(physical.Boolean, n, vbuf, buf), t: physical.Boolean}
 }
 
 func notKernel(ev *evaluator, c *physical.Call, args []datum) (datum, error) {

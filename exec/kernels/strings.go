@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -494,6 +495,40 @@ func (m *likeMatcher) match(s string) bool {
 	return true
 }
 
+// matchColumn sets the bits of the rows of a that match m, a pattern of
+// literals and % with at least one literal. A matching row contains the
+// first literal, so that is searched for across the whole value buffer at
+// once (rows without it, usually most, are skipped at the speed of the
+// search) and only rows holding it are matched in full.
+func (m *likeMatcher) matchColumn(a *array.String, out []byte) {
+	offs, data := strRaw(a)
+	n := a.Len()
+	lit := m.lits[0]
+	pos, end := int(offs[0]), int(offs[n])
+	row := 0
+	for pos < end {
+		j := strings.Index(unsafeString(data[pos:end]), lit)
+		if j < 0 {
+			return
+		}
+		p := pos + j
+		for int(offs[row+1]) <= p {
+			row++
+		}
+		// An occurrence running into the next row means this row has
+		// none: an occurrence inside it would have been found first.
+		rs, re := int(offs[row]), int(offs[row+1])
+		if p+len(lit) <= re && m.match(unsafeString(data[rs:re])) {
+			out[row>>3] |= 1 << (row & 7)
+		}
+		pos = re
+		row++
+	}
+}
+
+// unsafeString views b as a string; b must not change while it is used.
+func unsafeString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+
 // matchKernel evaluates a string predicate whose second argument is a
 // pattern compiled once when constant (cached per distinct value otherwise).
 func matchKernel(ev *evaluator, args []datum, compile func(pattern string, i int) (func(string) bool, error)) (datum, error) {
@@ -562,6 +597,21 @@ func likeKernel(ev *evaluator, c *physical.Call, args []datum) (datum, error) {
 		escape, _ = e.val.(string)
 	}
 	fold := c.Fn == physical.FnILike
+	if p, ok := args[1].val.(string); ok && args[1].isScalar() && args[0].arr != nil && !fold {
+		if a, ok := args[0].arr.(*array.String); ok {
+			m, err := compileLike(p, escape, fold)
+			if err != nil {
+				return datum{}, err
+			}
+			if !m.general && len(m.lits) > 0 {
+				n := ev.n
+				validity := andValidity(ev.mem, n, a)
+				buf, out := newBitmap(ev.mem, n)
+				m.matchColumn(a, out)
+				return datum{arr: makeArray(physical.Boolean, n, validity, buf), t: physical.Boolean}, nil
+			}
+		}
+	}
 	return matchKernel(ev, args[:2], func(p string, _ int) (func(string) bool, error) {
 		m, err := compileLike(p, escape, fold)
 		if err != nil {
