@@ -215,6 +215,25 @@ func (b *binder) bindJoin(n *ast.Join) (LNode, *scope, error) {
 	return j, sc, nil
 }
 
+// bindOn binds the ON condition of join n over sc: nil for none or ON
+// true.
+func (b *binder) bindOn(n *ast.Join, sc *scope) (Expr, error) {
+	if n.On == nil {
+		return nil, nil
+	}
+	c, err := b.bindExpr(n.On.Expr, sc, false)
+	if err != nil {
+		return nil, err
+	}
+	if c, err = b.boolean(c, "JOIN/ON", pos(n.On.Expr)); err != nil {
+		return nil, err
+	}
+	if k, ok := c.(*Const); ok && k.Value == true {
+		return nil, nil
+	}
+	return c, nil
+}
+
 // lateralAgg is a LATERAL subquery that aggregates without GROUP BY over
 // rows correlated with the left side.
 type lateralAgg struct {
@@ -231,18 +250,9 @@ func (b *binder) lateralAggregate(n *ast.Join, left LNode, ls *scope, l *lateral
 		return nil, nil, sqlerr.New(sqlerr.FeatureNotSupported, "LATERAL: this join with a correlated aggregate is not supported yet")
 	}
 	sc := &scope{cols: append(append([]Column{}, ls.cols...), rs.cols...)}
-	var cond Expr
-	if n.On != nil {
-		c, err := b.bindExpr(n.On.Expr, sc, false)
-		if err != nil {
-			return nil, nil, err
-		}
-		if cond, err = b.boolean(c, "JOIN/ON", pos(n.On.Expr)); err != nil {
-			return nil, nil, err
-		}
-		if k, ok := cond.(*Const); ok && k.Value == true {
-			cond = nil
-		}
+	cond, err := b.bindOn(n, sc)
+	if err != nil {
+		return nil, nil, err
 	}
 	if cond != nil && n.Tp == ast.LeftJoin {
 		return nil, nil, sqlerr.New(sqlerr.FeatureNotSupported, "LEFT JOIN LATERAL with a correlated aggregate needs ON true")

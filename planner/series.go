@@ -192,18 +192,9 @@ func (b *binder) lateralSeries(n *ast.Join, left LNode, ls *scope, s *LSeries, r
 	if n.Using != nil || n.NaturalJoin {
 		return nil, nil, sqlerr.New(sqlerr.FeatureNotSupported, "USING or NATURAL with a set-returning function reading other FROM items is not supported")
 	}
-	var cond Expr
-	if n.On != nil {
-		c, err := b.bindExpr(n.On.Expr, sc, false)
-		if err != nil {
-			return nil, nil, err
-		}
-		if cond, err = b.boolean(c, "JOIN/ON", pos(n.On.Expr)); err != nil {
-			return nil, nil, err
-		}
-		if k, ok := cond.(*Const); ok && k.Value == true {
-			cond = nil
-		}
+	cond, err := b.bindOn(n, sc)
+	if err != nil {
+		return nil, nil, err
 	}
 	switch {
 	case n.Tp == ast.LeftJoin:
