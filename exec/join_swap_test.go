@@ -15,8 +15,9 @@ import (
 	"github.com/quarrydb/quarry/planner/physical"
 )
 
-// runJoinSide is runJoin that also reports whether the join built on its
-// left input.
+// runJoinSide builds and drains a join over Values inputs with a checked
+// allocator, checking that no batch exceeds batchRows and nothing leaks,
+// and reports whether the join built on its left input.
 func runJoinSide(t *testing.T, s refSpec, lschema, rschema *arrow.Schema, left, right [][]any, per int, resid physical.Expr) ([][]string, bool) {
 	t.Helper()
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())

@@ -222,48 +222,7 @@ func sortRows(rows [][]string) [][]string {
 // allocator, checking that no batch exceeds batchRows and nothing leaks.
 func runJoin(t *testing.T, s refSpec, lschema, rschema *arrow.Schema, left, right [][]any, per int, resid physical.Expr) [][]string {
 	t.Helper()
-	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
-	lb := rowsToRecords(t, mem, lschema, left, per)
-	rb := rowsToRecords(t, mem, rschema, right, per)
-	var lk, rk []physical.Expr
-	for i := range s.lk {
-		lk = append(lk, col(s.lk[i], lschema.Field(s.lk[i]).Type))
-		rk = append(rk, col(s.rk[i], rschema.Field(s.rk[i]).Type))
-	}
-	n := hashJoinNode(s.typ, valuesNode(lschema, lb...), valuesNode(rschema, rb...), lk, rk, resid)
-	n.NullsEqual = s.nullsEqual
-	n.MarkNullAware = s.markNA
-	op := buildOp(t, n, mem)
-	ctx := context.Background()
-	if err := op.Open(ctx); err != nil {
-		t.Fatal(err)
-	}
-	var got [][]string
-	for {
-		b, err := op.Next(ctx)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			op.Close()
-			t.Fatal(err)
-		}
-		if b.NumRows() == 0 || b.NumRows() > batchRows {
-			t.Errorf("batch of %d rows", b.NumRows())
-		}
-		if !b.Schema().Equal(n.Out) {
-			t.Errorf("batch schema %s, want %s", b.Schema(), n.Out)
-		}
-		got = append(got, recordRows([]arrow.Record{b})...)
-		b.Release()
-	}
-	if err := op.Close(); err != nil {
-		t.Fatal(err)
-	}
-	op.Close()
-	releaseAll(lb)
-	releaseAll(rb)
-	mem.AssertSize(t, 0)
+	got, _ := runJoinSide(t, s, lschema, rschema, left, right, per, resid)
 	return got
 }
 

@@ -85,25 +85,15 @@ func floatArg(f *physical.WindowFunc, val arrow.Array) ([]float64, validSrc, err
 	out := make([]float64, val.Len())
 	switch a := val.(type) {
 	case *array.Int64:
-		for i, v := range a.Int64Values() {
-			out[i] = float64(v)
-		}
+		widen(out, a.Int64Values())
 	case *array.Int32:
-		for i, v := range a.Int32Values() {
-			out[i] = float64(v)
-		}
+		widen(out, a.Int32Values())
 	case *array.Int16:
-		for i, v := range a.Int16Values() {
-			out[i] = float64(v)
-		}
+		widen(out, a.Int16Values())
 	case *array.Int8:
-		for i, v := range a.Int8Values() {
-			out[i] = float64(v)
-		}
+		widen(out, a.Int8Values())
 	case *array.Float32:
-		for i, v := range a.Float32Values() {
-			out[i] = float64(v)
-		}
+		widen(out, a.Float32Values())
 	case *array.Decimal128:
 		scale := a.DataType().(*arrow.Decimal128Type).Scale
 		for i, v := range a.Values() {
@@ -460,5 +450,12 @@ func (a *stringAggAcc) release() {
 	if a.b != nil {
 		a.b.Release()
 		a.b = nil
+	}
+}
+
+// widen converts vals into out as float64.
+func widen[T int8 | int16 | int32 | int64 | float32](out []float64, vals []T) {
+	for i, v := range vals {
+		out[i] = float64(v)
 	}
 }

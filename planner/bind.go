@@ -163,15 +163,8 @@ func (b *binder) bindFrom(n ast.ResultSetNode) (LNode, *scope, error) {
 					// Select items reading columns on the left are computed
 					// above the join (bindJoin); a marker column tells the
 					// rows a LEFT join made up.
-					marker := b.newColumn("lateral_row", "", physical.Boolean)
-					p := &LProject{Input: pulled}
-					for _, c := range pulled.Columns() {
-						p.Exprs = append(p.Exprs, &ColRef{ID: c.ID, Name: c.Name, T: c.T})
-						p.Cols = append(p.Cols, c)
-					}
-					p.Exprs = append(p.Exprs, &Const{Value: true, T: physical.Boolean})
-					p.Cols = append(p.Cols, marker)
-					pulled = p
+					var marker Column
+					pulled, marker = b.withMarker(pulled)
 					b.lateralExprs = append(b.lateralExprs, lateralExprs{exprs: exprs, marker: marker})
 				}
 				// Decorrelated: the correlation becomes the join's condition.
@@ -1439,15 +1432,44 @@ func (b *binder) bindAgg(e *ast.AggregateFuncExpr, sc *scope, allowAgg bool) (Ex
 		}
 		return nil, err
 	}
+	// TiDB's parser reads STDDEV and VARIANCE as the population variants
+	// (MySQL); as in PostgreSQL they are the sample ones.
+	if off := e.OriginTextPosition(); (fn == "stddev_pop" || fn == "var_pop") && off >= 0 && off < len(b.text) {
+		word := strings.ToLower(b.text[off:])
+		if strings.HasPrefix(word, "stddev(") || strings.HasPrefix(word, "stddev (") {
+			fn = "stddev"
+		} else if strings.HasPrefix(word, "variance(") || strings.HasPrefix(word, "variance (") {
+			fn = "variance"
+		}
+	}
+	a, err := aggSignature(fn, arg, e.Distinct, pos(e))
+	if err != nil {
+		return nil, err
+	}
+	return &aggCall{agg: a}, nil
+}
+
+// aggSignature types aggregate fn (its SQL name) over its bound argument
+// as PostgreSQL does: the physical function, the argument as it reads it
+// (nil for count(*)) and the result type. Plain and window aggregates
+// share it.
+func aggSignature(fn string, arg Expr, distinct bool, p int) (AggExpr, error) {
+	bools := fn == "bool_and" || fn == "every" || fn == "bool_or"
 	if c, ok := arg.(*Const); ok && c.untypedString {
 		arg = c.typed()
+		if bools {
+			arg = castTo(arg, physical.Boolean)
+		}
 	}
-	a := AggExpr{Fn: fn, Arg: arg, Distinct: e.Distinct}
 	at := arg.Type()
+	noSuch := func() (AggExpr, error) {
+		return AggExpr{}, sqlerr.At(sqlerr.UndefinedFunction, p, "function %s(%s) does not exist", fn, physical.TypeName(at))
+	}
+	a := AggExpr{Fn: fn, Arg: arg, Distinct: distinct}
 	switch fn {
 	case "count":
 		a.T = physical.Int64
-		if c, ok := arg.(*Const); ok && c.Value != nil && !e.Distinct {
+		if c, ok := arg.(*Const); ok && c.Value != nil && !distinct {
 			a.Fn, a.Arg = physical.AggCountStar, nil // COUNT(*) and COUNT(1)
 		}
 	case "sum":
@@ -1461,7 +1483,7 @@ func (b *binder) bindAgg(e *ast.AggregateFuncExpr, sc *scope, allowAgg bool) (Ex
 		case isNull(at):
 			a.T, a.Arg = physical.Int64, castTo(arg, physical.Int64)
 		default:
-			return nil, sqlerr.At(sqlerr.UndefinedFunction, pos(e), "function sum(%s) does not exist", physical.TypeName(at))
+			return noSuch()
 		}
 	case "avg":
 		switch {
@@ -1469,41 +1491,73 @@ func (b *binder) bindAgg(e *ast.AggregateFuncExpr, sc *scope, allowAgg bool) (Ex
 		case isNull(at):
 			a.Arg = castTo(arg, physical.Float64)
 		default:
-			return nil, sqlerr.At(sqlerr.UndefinedFunction, pos(e), "function avg(%s) does not exist", physical.TypeName(at))
+			return noSuch()
 		}
 		a.T = physical.Float64
 	case "min", "max":
 		if isNull(at) {
 			a.Arg = castTo(arg, physical.Int32)
 		}
-		a.T = a.Arg.Type()
-	case "var_samp", "var_pop", "stddev_samp", "stddev_pop":
-		// TiDB's parser reads STDDEV and VARIANCE as the population
-		// variants (MySQL); as in PostgreSQL they are the sample ones.
-		if off := e.OriginTextPosition(); off >= 0 && off < len(b.text) {
-			word := strings.ToLower(b.text[off:])
-			if strings.HasPrefix(word, "stddev(") || strings.HasPrefix(word, "stddev (") {
-				fn = "stddev_samp"
-			} else if strings.HasPrefix(word, "variance(") || strings.HasPrefix(word, "variance (") {
-				fn = "var_samp"
-			}
-		}
+		a.T, a.Distinct = a.Arg.Type(), false // DISTINCT changes neither
+	case "var_samp", "var_pop", "stddev_samp", "stddev_pop", "stddev", "variance":
 		if !isNumeric(at) && !isNull(at) {
-			return nil, sqlerr.At(sqlerr.UndefinedFunction, pos(e), "function %s(%s) does not exist", fn, physical.TypeName(at))
+			return noSuch()
 		}
 		if isNull(at) {
 			a.Arg = castTo(arg, physical.Float64)
 		}
-		a.Fn, a.T = fn, physical.Float64
+		// As in PostgreSQL, stddev and variance are the sample ones.
+		switch fn {
+		case "stddev":
+			a.Fn = physical.AggStddevSamp
+		case "variance":
+			a.Fn = physical.AggVarSamp
+		}
+		a.T = physical.Float64
+	case "bool_and", "every", "bool_or":
+		// Over booleans FALSE < TRUE: AND is the minimum, OR the maximum.
+		if at.ID() != arrow.BOOL && !isNull(at) {
+			return noSuch()
+		}
+		a.Fn = physical.AggMin
+		if fn == "bool_or" {
+			a.Fn = physical.AggMax
+		}
+		a.Arg, a.T, a.Distinct = castTo(arg, physical.Boolean), physical.Boolean, false
 	case "approx_count_distinct":
 		if isNull(at) {
 			a.Arg = castTo(arg, physical.Int32)
 		}
 		a.Fn, a.T, a.Distinct = physical.AggApproxCountDistinct, physical.Int64, false
 	default:
-		return nil, sqlerr.At(sqlerr.UndefinedFunction, pos(e), "aggregate function %s does not exist", fn)
+		return AggExpr{}, sqlerr.At(sqlerr.UndefinedFunction, p, "aggregate function %s does not exist", fn)
 	}
-	return &aggCall{agg: a}, nil
+	return a, nil
+}
+
+// twoArgSignature types two-argument statistical aggregate fn (corr,
+// covar_*, regr_*): both arguments read as DOUBLE, the result DOUBLE
+// (BIGINT for regr_count).
+func twoArgSignature(fn string, args []Expr, p int) ([]Expr, arrow.DataType, error) {
+	if len(args) != 2 {
+		return nil, nil, sqlerr.At(sqlerr.UndefinedFunction, p, "function %s with %d arguments does not exist", fn, len(args))
+	}
+	out := make([]Expr, 2)
+	for i, x := range args {
+		if c, ok := x.(*Const); ok && c.untypedString {
+			x = castTo(c.typed(), physical.Float64) // an unknown literal reads as DOUBLE
+		}
+		if t := x.Type(); !isNumeric(t) && !isNull(t) {
+			return nil, nil, sqlerr.At(sqlerr.UndefinedFunction, p, "function %s(%s, %s) does not exist", fn,
+				physical.TypeName(args[0].Type()), physical.TypeName(args[1].Type()))
+		}
+		out[i] = castTo(x, physical.Float64)
+	}
+	t := physical.Float64
+	if fn == physical.AggRegrCount {
+		t = physical.Int64
+	}
+	return out, t, nil
 }
 
 // bindTwoArgAgg binds corr, covar_pop / covar_samp and the regr_*
@@ -1531,29 +1585,18 @@ func (b *binder) bindTwoArgAgg(e *ast.FuncCallExpr, sc *scope, allowAgg bool) (E
 			}
 			return nil, err
 		}
-		if c, ok := x.(*Const); ok && c.untypedString {
-			x = castTo(c.typed(), physical.Float64) // an unknown literal reads as DOUBLE
-		}
 		args[i] = x
 	}
-	for _, x := range args {
-		if t := x.Type(); !isNumeric(t) && !isNull(t) {
-			return nil, sqlerr.At(sqlerr.UndefinedFunction, p, "function %s(%s, %s) does not exist", fn,
-				physical.TypeName(args[0].Type()), physical.TypeName(args[1].Type()))
-		}
+	args, t, err := twoArgSignature(fn, args, p)
+	if err != nil {
+		return nil, err
 	}
 	for i, x := range args {
-		args[i] = castTo(x, physical.Float64)
-		if isConst(args[i]) {
-			var err error
-			if args[i], err = b.fold(args[i], p); err != nil {
+		if isConst(x) {
+			if args[i], err = b.fold(x, p); err != nil {
 				return nil, err
 			}
 		}
-	}
-	t := physical.Float64
-	if fn == physical.AggRegrCount {
-		t = physical.Int64
 	}
 	pair := &Func{Fn: physical.AggArgPair, Arg: args, T: physical.Float64}
 	return &aggCall{agg: AggExpr{Fn: fn, Arg: pair, T: t}}, nil

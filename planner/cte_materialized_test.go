@@ -3,8 +3,6 @@ package planner_test
 import (
 	"strings"
 	"testing"
-
-	"github.com/quarrydb/quarry/planner/physical"
 )
 
 // TestMaterializedCTE checks WITH … AS [NOT] MATERIALIZED: MATERIALIZED
@@ -33,12 +31,7 @@ func TestMaterializedCTE(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var shared []*physical.Fragment
-			for _, f := range st.Plan.Fragments {
-				if len(f.Ports) > 0 {
-					shared = append(shared, f)
-				}
-			}
+			shared := sharedFragments(st)
 			if tc.ports == 0 {
 				if len(shared) != 0 || strings.Contains(st.Logical, "SharedScan") {
 					t.Fatalf("shared, want not:\n%s", st.Logical)

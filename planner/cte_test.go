@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/quarrydb/quarry/planner"
 	"github.com/quarrydb/quarry/planner/physical"
 )
 
@@ -32,12 +33,7 @@ func TestSharedCTE(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var shared []*physical.Fragment
-			for _, f := range st.Plan.Fragments {
-				if len(f.Ports) > 0 {
-					shared = append(shared, f)
-				}
-			}
+			shared := sharedFragments(st)
 			if tc.ports == 0 {
 				if len(shared) != 0 || strings.Contains(st.Logical, "SharedScan") {
 					t.Fatalf("shared, want not:\n%s", st.Logical)
@@ -68,4 +64,16 @@ func TestSharedCTE(t *testing.T) {
 			}
 		})
 	}
+}
+
+// sharedFragments are the fragments of st's plan with ports (shared WITH
+// queries).
+func sharedFragments(st *planner.Statement) []*physical.Fragment {
+	var shared []*physical.Fragment
+	for _, f := range st.Plan.Fragments {
+		if len(f.Ports) > 0 {
+			shared = append(shared, f)
+		}
+	}
+	return shared
 }

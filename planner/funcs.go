@@ -426,25 +426,17 @@ func (b *binder) bindFunc(e *ast.FuncCallExpr, sc *scope, allowAgg bool) (Expr, 
 		}
 		return b.fold(&Func{Fn: physical.FnToChar, Arg: []Expr{v, args[1]}, T: physical.String}, p)
 	case "bool_and", "every", "bool_or":
-		// Over booleans FALSE < TRUE: AND is the minimum, OR the maximum.
 		if err := arity(1, 1); err != nil {
 			return nil, err
 		}
 		if err := aggregateHere(args[0], allowAgg, p); err != nil {
 			return nil, err
 		}
-		arg := args[0]
-		if c, ok := arg.(*Const); ok && c.untypedString {
-			arg = castTo(c.typed(), physical.Boolean)
+		a, err := aggSignature(name, args[0], false, p)
+		if err != nil {
+			return nil, err
 		}
-		if arg.Type().ID() != arrow.BOOL && !isNull(arg.Type()) {
-			return nil, sqlerr.At(sqlerr.UndefinedFunction, p, "function %s(%s) does not exist", name, physical.TypeName(arg.Type()))
-		}
-		fn := physical.AggMin
-		if name == "bool_or" {
-			fn = physical.AggMax
-		}
-		return &aggCall{agg: AggExpr{Fn: fn, Arg: castTo(arg, physical.Boolean), T: physical.Boolean}}, nil
+		return &aggCall{agg: a}, nil
 	case "floor", "ceil", "ceiling", "sqrt", "cbrt", "exp", "ln", "log10", "sign", "power", "pow":
 		fn := map[string]string{"floor": physical.FnFloor, "ceil": physical.FnCeil, "ceiling": physical.FnCeil,
 			"sqrt": physical.FnSqrt, "cbrt": physical.FnCbrt, "exp": physical.FnExp, "ln": physical.FnLn,

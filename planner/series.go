@@ -219,16 +219,14 @@ func (pb *physBuilder) buildSeries(x *LSeries) (physical.Node, bool, error) {
 	out := &physical.Series{Base: pb.base(x.Columns()), Input: in, Outer: x.Outer}
 	cols := x.Input.Columns()
 	for _, s := range x.Series {
-		var spec physical.SeriesSpec
-		spec.Exclusive = s.exclusive
+		args := make([]physical.Expr, 3)
 		for i, a := range s.Args() {
-			pa, err := toPhysicalExpr(a, cols)
-			if err != nil {
+			var err error
+			if args[i], err = toPhysicalExpr(a, cols); err != nil {
 				return nil, false, err
 			}
-			*[]*physical.Expr{&spec.Start, &spec.Stop, &spec.Step}[i] = pa
 		}
-		out.Series = append(out.Series, spec)
+		out.Series = append(out.Series, physical.SeriesSpec{Start: args[0], Stop: args[1], Step: args[2], Exclusive: s.exclusive})
 	}
 	return out, par, nil
 }

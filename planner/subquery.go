@@ -367,19 +367,7 @@ func (b *binder) pullCorrelatedLimit(x *LLimit, outer map[ColumnID]bool) (LNode,
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	pre := &LProject{Input: in}
-	for _, c := range in.Columns() {
-		pre.Exprs = append(pre.Exprs, &ColRef{ID: c.ID, Name: c.Name, T: c.T})
-		pre.Cols = append(pre.Cols, c)
-	}
-	asCol := func(e Expr) Expr {
-		if r, ok := e.(*ColRef); ok {
-			return r
-		}
-		c := b.newColumn("wkey", "", e.Type())
-		pre.Exprs, pre.Cols = append(pre.Exprs, e), append(pre.Cols, c)
-		return &ColRef{ID: c.ID, Name: c.Name, T: c.T}
-	}
+	pre, asCol := b.keyColumns(in)
 	win := &LWindow{Input: pre}
 	for _, p := range preds {
 		f, ok := p.(*Func)

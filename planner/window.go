@@ -340,6 +340,25 @@ func (b *binder) bindFrame(f *ast.FrameClause, ordered bool, p int) (physical.Fr
 	return out, nil
 }
 
+// keyColumns returns a projection passing n's columns through, and a
+// function making a window key of an expression: a column reference as it
+// is, anything else a new column of the projection.
+func (b *binder) keyColumns(n LNode) (*LProject, func(Expr) Expr) {
+	pre := &LProject{Input: n}
+	for _, c := range n.Columns() {
+		pre.Exprs = append(pre.Exprs, &ColRef{ID: c.ID, Name: c.Name, T: c.T})
+		pre.Cols = append(pre.Cols, c)
+	}
+	return pre, func(e Expr) Expr {
+		if r, ok := e.(*ColRef); ok {
+			return r
+		}
+		c := b.newColumn("wkey", "", e.Type())
+		pre.Exprs, pre.Cols = append(pre.Exprs, e), append(pre.Cols, c)
+		return &ColRef{ID: c.ID, Name: c.Name, T: c.T}
+	}
+}
+
 // planWindows adds LWindow nodes computing the window calls in exprs over
 // node (one per distinct PARTITION BY / ORDER BY) and replaces the calls
 // with column references.
@@ -397,20 +416,7 @@ func (b *binder) planWindows(node LNode, exprs []*Expr) (LNode, error) {
 	for _, g := range groups {
 		w0 := g.calls[0]
 		// Partition and order keys as columns.
-		pre := &LProject{Input: node}
-		for _, c := range node.Columns() {
-			pre.Exprs = append(pre.Exprs, &ColRef{ID: c.ID, Name: c.Name, T: c.T})
-			pre.Cols = append(pre.Cols, c)
-		}
-		asCol := func(e Expr) Expr {
-			if r, ok := e.(*ColRef); ok {
-				return r
-			}
-			c := b.newColumn("wkey", "", e.Type())
-			pre.Exprs = append(pre.Exprs, e)
-			pre.Cols = append(pre.Cols, c)
-			return &ColRef{ID: c.ID, Name: c.Name, T: c.T}
-		}
+		pre, asCol := b.keyColumns(node)
 		win := &LWindow{}
 		for _, p := range w0.partition {
 			win.Partition = append(win.Partition, asCol(p))
@@ -548,8 +554,8 @@ func windowName(e *ast.WindowFuncExpr) string {
 }
 
 // windowAgg types aggregate w.fn over its bound arguments as the
-// aggregate of the same name (bindAgg, bindTwoArgAgg, bindStringAgg),
-// setting the physical function name, the result type and the argument
+// aggregate of the same name (aggSignature, twoArgSignature; string_agg as
+// bindStringAgg does), setting the physical function name, the result type and the argument
 // casts.
 func (b *binder) windowAgg(w *winCall, p int) error {
 	arity := func(n int) error {
@@ -558,27 +564,12 @@ func (b *binder) windowAgg(w *winCall, p int) error {
 		}
 		return nil
 	}
-	noSuch := func() error {
-		return sqlerr.At(sqlerr.UndefinedFunction, p, "function %s(%s) does not exist", w.fn, physical.TypeName(w.args[0].Type()))
-	}
 	if physical.TwoArg(w.fn) {
-		if err := arity(2); err != nil {
+		args, t, err := twoArgSignature(w.fn, w.args, p)
+		if err != nil {
 			return err
 		}
-		for i, x := range w.args {
-			if c, ok := x.(*Const); ok && c.untypedString {
-				x = castTo(c.typed(), physical.Float64)
-			}
-			if t := x.Type(); !isNumeric(t) && !isNull(t) {
-				return sqlerr.At(sqlerr.UndefinedFunction, p, "function %s(%s, %s) does not exist", w.fn,
-					physical.TypeName(w.args[0].Type()), physical.TypeName(w.args[1].Type()))
-			}
-			w.args[i] = castTo(x, physical.Float64)
-		}
-		w.t = physical.Float64
-		if w.fn == physical.AggRegrCount {
-			w.t = physical.Int64
-		}
+		w.args, w.t = args, t
 		return nil
 	}
 	if w.fn == "string_agg" {
@@ -603,74 +594,12 @@ func (b *binder) windowAgg(w *winCall, p int) error {
 	if err := arity(1); err != nil {
 		return err
 	}
-	arg := w.args[0]
-	if c, ok := arg.(*Const); ok && c.untypedString {
-		arg = c.typed()
+	a, err := aggSignature(w.fn, w.args[0], w.distinct, p)
+	if err != nil {
+		return err
 	}
-	at := arg.Type()
-	switch w.fn {
-	case "count":
-		w.t = physical.Int64
-		if c, ok := arg.(*Const); ok && c.Value != nil && !w.distinct {
-			w.fn, arg = physical.AggCountStar, nil // count(*) and count(1)
-		}
-	case "sum":
-		switch {
-		case isInteger(at):
-			w.t = physical.Int64
-		case isDecimal(at):
-			w.t = physical.Decimal(38, at.(*arrow.Decimal128Type).Scale)
-		case at.ID() == arrow.FLOAT64:
-			w.t = physical.Float64
-		case isNull(at):
-			w.t, arg = physical.Int64, castTo(arg, physical.Int64)
-		default:
-			return noSuch()
-		}
-	case "avg":
-		switch {
-		case isNumeric(at):
-		case isNull(at):
-			arg = castTo(arg, physical.Float64)
-		default:
-			return noSuch()
-		}
-		w.t = physical.Float64
-	case "min", "max":
-		if isNull(at) {
-			arg = castTo(arg, physical.Int32)
-		}
-		w.t, w.distinct = arg.Type(), false // DISTINCT changes neither
-	case "var_samp", "var_pop", "stddev_samp", "stddev_pop", "stddev", "variance":
-		if !isNumeric(at) && !isNull(at) {
-			return noSuch()
-		}
-		if isNull(at) {
-			arg = castTo(arg, physical.Float64)
-		}
-		// As in PostgreSQL, stddev and variance are the sample ones.
-		switch w.fn {
-		case "stddev":
-			w.fn = physical.AggStddevSamp
-		case "variance":
-			w.fn = physical.AggVarSamp
-		}
-		w.t = physical.Float64
-	case "bool_and", "every", "bool_or":
-		// Over booleans FALSE < TRUE: AND is the minimum, OR the maximum.
-		if c, ok := w.args[0].(*Const); ok && c.untypedString {
-			arg = castTo(c.typed(), physical.Boolean)
-		}
-		if arg.Type().ID() != arrow.BOOL && !isNull(arg.Type()) {
-			return noSuch()
-		}
-		if w.fn == "bool_or" {
-			w.fn = physical.AggMax
-		} else {
-			w.fn = physical.AggMin
-		}
-		arg, w.t, w.distinct = castTo(arg, physical.Boolean), physical.Boolean, false
-	}
+	w.fn, w.t, w.distinct = a.Fn, a.T, a.Distinct
+	arg := a.Arg
 	w.args = nil
 	if arg != nil {
 		w.args = []Expr{arg}

@@ -49,15 +49,7 @@ func kleene(ev *evaluator, isAnd bool, parts []datum) (datum, error) {
 			t, f = pt, pf
 			continue
 		}
-		for j := range t {
-			if isAnd {
-				t[j] &= pt[j]
-				f[j] |= pf[j]
-			} else {
-				t[j] |= pt[j]
-				f[j] &= pf[j]
-			}
-		}
+		mergeTruth(isAnd, t, f, pt, pf)
 	}
 	return boolResult(ev, n, t, f), nil
 }
@@ -150,17 +142,23 @@ func (ev *evaluator) andOr(c *physical.Call) (datum, error) {
 			pt, pf = truthBits(d, n)
 			d.release()
 		}
-		for j := range t {
-			if isAnd {
-				t[j] &= pt[j]
-				f[j] |= pf[j]
-			} else {
-				t[j] |= pt[j]
-				f[j] &= pf[j]
-			}
-		}
+		mergeTruth(isAnd, t, f, pt, pf)
 	}
 	return boolResult(ev, n, t, f), nil
+}
+
+// mergeTruth folds one argument's TRUE and FALSE bitmaps (pt, pf) into
+// the result's (t, f) under three-valued AND (isAnd) or OR.
+func mergeTruth(isAnd bool, t, f, pt, pf []byte) {
+	for j := range t {
+		if isAnd {
+			t[j] &= pt[j]
+			f[j] |= pf[j]
+		} else {
+			t[j] |= pt[j]
+			f[j] &= pf[j]
+		}
+	}
 }
 
 // boolResult is the boolean datum of n rows TRUE in t and FALSE in f
